@@ -1,0 +1,153 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DomainState is where a domain is in its lifecycle (D4).
+// +kubebuilder:validation:Enum=Pending;Active;Expired;Conflict;Failed
+type DomainState string
+
+const (
+	// DomainPending waits for registration.
+	DomainPending DomainState = "Pending"
+	// DomainActive is registered and has an expiry time.
+	DomainActive DomainState = "Active"
+	// DomainExpired passed its expiry without renewal.
+	DomainExpired DomainState = "Expired"
+	// DomainConflict names a domain that another Domain already holds (D2); it
+	// is never registered or billed.
+	DomainConflict DomainState = "Conflict"
+	// DomainFailed could not be registered; the conditions say why.
+	DomainFailed DomainState = "Failed"
+)
+
+// DomainSpec is the desired state of a Domain (D1).
+// +kubebuilder:validation:XValidation:rule="has(self.domainName) == has(oldSelf.domainName) && (!has(self.domainName) || self.domainName == oldSelf.domainName)",message="spec.domainName is immutable: a domain cannot be renamed",fieldPath=".domainName"
+type DomainSpec struct {
+	// domainName is the fully qualified domain name, in lowercase A-label
+	// form, such as example.com or xn--mnchen-3ya.de. When unset, the Domain's
+	// metadata.name is the domain name.
+	// +optional
+	DomainName DomainName `json:"domainName,omitempty"`
+
+	// holderRef names the Contact in this account that holds the domain. The
+	// holder is not necessarily the customer: a reseller registers domains
+	// whose holder is its own customer, and the invoice still goes to the
+	// account (D3).
+	// +required
+	HolderRef LocalObjectReference `json:"holderRef"`
+
+	// periodYears is the registration period in years, 1 to 10.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	PeriodYears int32 `json:"periodYears,omitempty"`
+
+	// autoRenew renews the domain before it expires, for another period and a
+	// renewal invoice. When false the domain expires.
+	// +optional
+	// +kubebuilder:default=true
+	AutoRenew *bool `json:"autoRenew,omitempty"`
+
+	// nameServers are the host names of the domain's name servers, 2 to 13.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=2
+	// +kubebuilder:validation:MaxItems=13
+	NameServers []DomainName `json:"nameServers"`
+}
+
+// DomainStatus is the observed state of a Domain.
+type DomainStatus struct {
+	// conditions describe the domain: Ready, HolderResolved, Registered and
+	// NameConflict.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// domainName is the domain name in effect: spec.domainName or metadata.name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	DomainName string `json:"domainName,omitempty"`
+
+	// account is the name of the Account that holds the domain.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Account string `json:"account,omitempty"`
+
+	// holderName is the name of the holder Contact (its spec.name), for display.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	HolderName string `json:"holderName,omitempty"`
+
+	// state is Pending, Active, Expired, Conflict or Failed (D4).
+	// +optional
+	State DomainState `json:"state,omitempty"`
+
+	// registeredAt is when the domain was registered.
+	// +optional
+	RegisteredAt *metav1.Time `json:"registeredAt,omitempty"`
+
+	// expiresAt is when the current registration period ends.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// loginServiceAccount is the ServiceAccount of the domain login (D5): it
+	// can administer this one domain and read its holder, nothing else.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	LoginServiceAccount string `json:"loginServiceAccount,omitempty"`
+
+	// authCodeSecret is the Secret that holds the domain's auth code (D5).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	AuthCodeSecret string `json:"authCodeSecret,omitempty"`
+}
+
+// Domain is a domain name held through an account. Its holder is a Contact
+// of the account and not necessarily the paying customer.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=dom,categories=clientarea
+// +kubebuilder:validation:XValidation:rule="has(self.spec.domainName) || (self.metadata.name.matches('^([a-z0-9]([a-z0-9-]*[a-z0-9])?[.])+[a-z]([a-z0-9-]*[a-z0-9])?$') && self.metadata.name.split('.').all(label, label.size() <= 63))",message="metadata.name must be a fully qualified domain name such as example.com when spec.domainName is not set"
+// +kubebuilder:printcolumn:name="Domain",type=string,JSONPath=`.status.domainName`
+// +kubebuilder:printcolumn:name="Account",type=string,JSONPath=`.status.account`
+// +kubebuilder:printcolumn:name="Holder",type=string,JSONPath=`.status.holderName`
+// +kubebuilder:printcolumn:name="Holder Contact",type=string,JSONPath=`.spec.holderRef.name`,priority=1
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Domain struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state of the domain.
+	// +required
+	Spec DomainSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status DomainStatus `json:"status,omitempty,omitzero"`
+}
+
+// DomainList is a list of Domains.
+// +kubebuilder:object:root=true
+type DomainList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Domain `json:"items"`
+}
+
+func init() {
+	register(&Domain{}, &DomainList{})
+}

@@ -1,0 +1,95 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// MembershipSpec gives one User a set of permissions in the account whose
+// namespace holds the Membership.
+type MembershipSpec struct {
+	// user is the name of the User given access. The User need not exist yet:
+	// until it does, the membership is a pending invitation (M5).
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.user is immutable: delete this Membership and create one for the other user"
+	User ObjectName `json:"user"`
+
+	// permissions is the set of permissions given (M1):
+	// Invoices reads invoices ("only invoices");
+	// Domains manages domains and reads contacts ("only domains");
+	// Contacts manages contacts;
+	// Members sees the account's memberships;
+	// All is everything the owner may do in the account except managing
+	// memberships, and stands alone.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:validation:XValidation:rule="!('All' in self) || self.size() == 1",message="All already includes every permission and cannot be combined with others"
+	Permissions []Permission `json:"permissions"`
+
+	// expiresAt is when the membership stops granting access (M5). Unset means
+	// it does not expire.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+}
+
+// MembershipStatus is the observed state of a Membership.
+type MembershipStatus struct {
+	// conditions describe the membership: Ready when its permissions are in
+	// effect, UserFound, and Inactive reasons such as IsOwner or Duplicate (M4).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// state is Pending, Active, Expired or Inactive.
+	// +optional
+	State MembershipState `json:"state,omitempty"`
+
+	// email is the e-mail address that the permissions are granted to.
+	// +optional
+	// +kubebuilder:validation:MaxLength=254
+	Email string `json:"email,omitempty"`
+}
+
+// Membership gives one User a set of permissions in one account. Only the
+// account's owner manages memberships (M3).
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=mbr,categories=clientarea
+// +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
+// +kubebuilder:printcolumn:name="Permissions",type=string,JSONPath=`.spec.permissions`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Membership struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state of the membership.
+	// +required
+	Spec MembershipSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status MembershipStatus `json:"status,omitempty,omitzero"`
+}
+
+// MembershipList is a list of Memberships.
+// +kubebuilder:object:root=true
+type MembershipList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Membership `json:"items"`
+}
+
+func init() {
+	register(&Membership{}, &MembershipList{})
+}

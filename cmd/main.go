@@ -1,0 +1,183 @@
+/*
+Copyright 2026 The clientarea-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs the clientarea-operator: the controllers of the
+// clientarea.dev API group in one controller-runtime manager.
+//
+// Flags (besides the zap logging flags --zap-devel, --zap-encoder,
+// --zap-log-level, --zap-stacktrace-level, --zap-time-encoding, and
+// --kubeconfig, which controller-runtime registers):
+//
+//	--metrics-bind-address       where /metrics is served; "0" (the default)
+//	                             disables it, which suits a manager run by hand.
+//	                             The Deployment in config/manager sets ":8443".
+//	--metrics-secure             serve metrics over HTTPS, guarded by the API
+//	                             server's TokenReview/SubjectAccessReview
+//	                             (default true); false serves plain HTTP.
+//	--enable-http2               allow HTTP/2 for the metrics server (default
+//	                             false, because of the HTTP/2 rapid reset CVEs).
+//	--health-probe-bind-address  where /healthz and /readyz are served (":8081").
+//	--leader-elect               elect a leader so that only one replica
+//	                             reconciles (default false; true in the Deployment).
+//	--leader-election-id         name of the Lease used for the election.
+//	--leader-election-namespace  namespace of that Lease; empty means the
+//	                             namespace the pod runs in (required with
+//	                             --leader-elect when running out of cluster).
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"os"
+
+	// Import all Kubernetes client auth plugins (e.g. OIDC) so that a
+	// kubeconfig that uses one works when the manager is run by hand.
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+)
+
+var (
+	scheme   = runtime.NewScheme()
+	setupLog = ctrl.Log.WithName("setup")
+)
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(clientareav1alpha1.AddToScheme(scheme))
+}
+
+func main() {
+	var (
+		metricsAddr             string
+		probeAddr               string
+		secureMetrics           bool
+		enableHTTP2             bool
+		enableLeaderElection    bool
+		leaderElectionID        string
+		leaderElectionNamespace string
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
+		"The address the metrics endpoint binds to, e.g. :8443 for HTTPS or :8080 for HTTP. "+
+			"\"0\" disables the metrics endpoint.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS, authenticated and authorized by the API server. "+
+			"Set to false to serve plain HTTP.")
+	flag.BoolVar(&enableHTTP2, "enable-http2", false,
+		"Enable HTTP/2 for the metrics server. Off by default because of the HTTP/2 "+
+			"stream cancellation and rapid reset vulnerabilities.")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081",
+		"The address the health (/healthz) and readiness (/readyz) probe endpoints bind to.")
+	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
+		"Enable leader election, so that only one manager replica is active at a time.")
+	flag.StringVar(&leaderElectionID, "leader-election-id", "clientarea-operator.clientarea.dev",
+		"The name of the Lease used for leader election.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease. Empty means the namespace the manager runs in; "+
+			"required with --leader-elect when running outside a cluster.")
+	opts := zap.Options{
+		// Production defaults: JSON, info level, stack traces from error level.
+		// --zap-devel switches to human-readable console output.
+		Development: false,
+	}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+
+	var tlsOpts []func(*tls.Config)
+	if !enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) {
+			setupLog.Info("disabling http/2")
+			c.NextProtos = []string{"http/1.1"}
+		})
+	}
+
+	metricsOptions := metricsserver.Options{
+		BindAddress:   metricsAddr,
+		SecureServing: secureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if secureMetrics {
+		// Only callers whose token the API server accepts (TokenReview) and
+		// who may "get" the non-resource URL /metrics (SubjectAccessReview)
+		// can scrape. See config/rbac/metrics_*.yaml. Without a certificate
+		// in CertDir a self-signed one is generated in memory.
+		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsOptions,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionID:        leaderElectionID,
+		LeaderElectionNamespace: leaderElectionNamespace,
+		// The process exits right after the manager stops, so the lease can be
+		// released on shutdown and a standby replica takes over at once.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		setupLog.Error(err, "unable to create manager")
+		os.Exit(1)
+	}
+
+	if err := setupControllers(mgr); err != nil {
+		setupLog.Error(err, "unable to set up controllers")
+		os.Exit(1)
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "unable to set up health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "unable to set up ready check")
+		os.Exit(1)
+	}
+
+	setupLog.Info("starting manager")
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "problem running manager")
+		os.Exit(1)
+	}
+}
+
+// setupControllers registers every controller (and any other runnable) of the
+// operator with the manager. It is the one place to wire them in: add each
+// reconciler here as it is written, e.g.
+//
+//	if err := (&controllers.AccountReconciler{
+//		Client: mgr.GetClient(),
+//		Scheme: mgr.GetScheme(),
+//	}).SetupWithManager(mgr); err != nil {
+//		return fmt.Errorf("account controller: %w", err)
+//	}
+//
+// There are no controllers yet, so it registers nothing.
+func setupControllers(mgr ctrl.Manager) error {
+	_ = mgr
+	return nil
+}

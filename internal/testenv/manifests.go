@@ -1,0 +1,89 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// ReadManifests decodes every object of every .yaml file in dir, in file
+// name order, as `kubectl apply -f dir` reads them. A missing dir has none.
+func ReadManifests(dir string) ([]*unstructured.Unstructured, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var objects []*unstructured.Unstructured
+	for _, file := range files {
+		fileObjects, err := ReadManifestFile(file)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(objects, fileObjects...)
+	}
+	return objects, nil
+}
+
+// ReadManifestFile decodes every object of a multi-document YAML file.
+func ReadManifestFile(file string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objects []*unstructured.Unstructured
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := decoder.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objects, nil
+			}
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if len(obj.Object) == 0 {
+			continue // an empty document between two "---"
+		}
+		objects = append(objects, obj)
+	}
+}
+
+// ApplyDir creates every object in the .yaml files of dir, and updates the
+// ones that exist. A missing dir applies nothing.
+func ApplyDir(ctx context.Context, c client.Client, dir string) error {
+	objects, err := ReadManifests(dir)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objects {
+		if err := createOrUpdate(ctx, c, obj); err != nil {
+			return fmt.Errorf("applying %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+func createOrUpdate(ctx context.Context, c client.Client, obj *unstructured.Unstructured) error {
+	err := c.Create(ctx, obj.DeepCopy())
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	existing := &unstructured.Unstructured{}
+	existing.SetGroupVersionKind(obj.GroupVersionKind())
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing); err != nil {
+		return err
+	}
+	obj = obj.DeepCopy()
+	obj.SetResourceVersion(existing.GetResourceVersion())
+	return c.Update(ctx, obj)
+}
