@@ -36,6 +36,8 @@ limitations under the License.
 //	--leader-election-namespace  namespace of that Lease; empty means the
 //	                             namespace the pod runs in (required with
 //	                             --leader-elect when running out of cluster).
+//	--account-namespace-prefix   prepended to an Account's name to name its
+//	                             namespace (default "account-"; A2).
 package main
 
 import (
@@ -57,6 +59,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/controllers"
 )
 
 var (
@@ -97,6 +100,10 @@ func main() {
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
 		"The namespace of the leader election Lease. Empty means the namespace the manager runs in; "+
 			"required with --leader-elect when running outside a cluster.")
+	var controllerOpts controllers.Options
+	flag.StringVar(&controllerOpts.NamespacePrefix, "account-namespace-prefix", controllers.DefaultNamespacePrefix,
+		"Prepended to an Account's name to name its namespace. At most 13 characters, "+
+			"so that with an account name of up to 50 characters it stays a valid namespace name.")
 	opts := zap.Options{
 		// Production defaults: JSON, info level, stack traces from error level.
 		// --zap-devel switches to human-readable console output.
@@ -130,6 +137,7 @@ func main() {
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                  scheme,
+		Cache:                   controllers.CacheOptions(),
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          enableLeaderElection,
@@ -144,7 +152,8 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := setupControllers(mgr); err != nil {
+	ctx := ctrl.SetupSignalHandler()
+	if err := controllers.SetupWithManager(ctx, mgr, controllerOpts); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}
@@ -159,25 +168,8 @@ func main() {
 	}
 
 	setupLog.Info("starting manager")
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		setupLog.Error(err, "problem running manager")
 		os.Exit(1)
 	}
-}
-
-// setupControllers registers every controller (and any other runnable) of the
-// operator with the manager. It is the one place to wire them in: add each
-// reconciler here as it is written, e.g.
-//
-//	if err := (&controllers.AccountReconciler{
-//		Client: mgr.GetClient(),
-//		Scheme: mgr.GetScheme(),
-//	}).SetupWithManager(mgr); err != nil {
-//		return fmt.Errorf("account controller: %w", err)
-//	}
-//
-// There are no controllers yet, so it registers nothing.
-func setupControllers(mgr ctrl.Manager) error {
-	_ = mgr
-	return nil
 }

@@ -1,0 +1,202 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+)
+
+// Account condition types and reasons.
+const (
+	// ConditionNamespaceReady is True when the account's namespace exists and
+	// belongs to the account.
+	ConditionNamespaceReady = "NamespaceReady"
+	// ConditionOwnerResolved is True when the User named by spec.owner exists.
+	ConditionOwnerResolved = "OwnerResolved"
+
+	ReasonNamespaceCreated  = "NamespaceCreated"
+	ReasonNamespaceConflict = "NamespaceConflict"
+	ReasonOwnerFound        = "OwnerFound"
+	ReasonOwnerNotFound     = "OwnerNotFound"
+	ReasonReady             = "Ready"
+	ReasonNotReady          = "NotReady"
+)
+
+// errNamespaceConflict means a namespace of the account's name exists that the
+// operator did not create for this account (A2).
+var errNamespaceConflict = errors.New("namespace exists and does not belong to the account")
+
+// AccountReconciler gives each Account its namespace (A2) and reports the
+// account's status (A6).
+type AccountReconciler struct {
+	client.Client
+	// APIReader reads from the API server directly, for the one question the
+	// label-selected namespace cache cannot answer: whether an existing
+	// namespace that is not ours exists.
+	APIReader       client.Reader
+	NamespacePrefix string
+	Recorder        events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts/finalizers,verbs=update
+// +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Account's namespace and status up to date.
+func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	account := &v1.Account{}
+	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !account.DeletionTimestamp.IsZero() {
+		// The namespace goes with the account through its owner reference.
+		return ctrl.Result{}, nil
+	}
+
+	before := account.DeepCopy()
+	defer func() {
+		if err := patchStatusIfChanged(ctx, r.Client, before, account, accountStatus); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, fmt.Errorf("patching status: %w", err)})
+		}
+	}()
+
+	errs := []error{
+		r.reconcileNamespace(ctx, account),
+		r.reconcileOwner(ctx, account),
+	}
+	r.setReady(account)
+	return ctrl.Result{}, kerrors.NewAggregate(errs)
+}
+
+func accountStatus(obj client.Object) any { return obj.(*v1.Account).Status }
+
+// namespaceName is the name of an account's namespace.
+func (r *AccountReconciler) namespaceName(account *v1.Account) string {
+	return r.NamespacePrefix + account.Name
+}
+
+// reconcileNamespace creates the account's namespace, labelled and controlled
+// by the account, and never adopts one that it did not create (A2).
+func (r *AccountReconciler) reconcileNamespace(ctx context.Context, account *v1.Account) error {
+	name := r.namespaceName(account)
+	err := r.ensureNamespace(ctx, account, name)
+	switch {
+	case errors.Is(err, errNamespaceConflict):
+		account.Status.Namespace = ""
+		setCondition(&account.Status.Conditions, account.Generation, ConditionNamespaceReady, metav1.ConditionFalse, ReasonNamespaceConflict,
+			fmt.Sprintf("namespace %s already exists and was not created for this account; it is not used and nobody is granted access in it", name))
+		return nil // waiting for a person to act; the namespace watch brings us back
+	case err != nil:
+		return err
+	}
+	account.Status.Namespace = name
+	setCondition(&account.Status.Conditions, account.Generation, ConditionNamespaceReady, metav1.ConditionTrue, ReasonNamespaceCreated,
+		fmt.Sprintf("namespace %s belongs to the account", name))
+	return nil
+}
+
+func (r *AccountReconciler) ensureNamespace(ctx context.Context, account *v1.Account, name string) error {
+	namespace := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: name}, namespace)
+	if err == nil {
+		return r.checkNamespaceOwner(account, namespace)
+	}
+	if !apierrors.IsNotFound(err) {
+		return err
+	}
+	namespace = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   name,
+		Labels: map[string]string{ManagedByLabel: ManagedByValue, AccountLabel: account.Name},
+	}}
+	if err := controllerutil.SetControllerReference(account, namespace, r.Scheme()); err != nil {
+		return err
+	}
+	err = r.Create(ctx, namespace)
+	if apierrors.IsAlreadyExists(err) {
+		// Not in our cache: either someone else's namespace, or ours and the
+		// cache has not seen it yet. Ask the API server.
+		if err := r.APIReader.Get(ctx, client.ObjectKey{Name: name}, namespace); err != nil {
+			return err
+		}
+		return r.checkNamespaceOwner(account, namespace)
+	}
+	if err == nil {
+		r.Recorder.Eventf(account, namespace, corev1.EventTypeNormal, ReasonNamespaceCreated, "Create", "created namespace %s", name)
+	}
+	return err
+}
+
+func (r *AccountReconciler) checkNamespaceOwner(account *v1.Account, namespace *corev1.Namespace) error {
+	if metav1.IsControlledBy(namespace, account) {
+		return nil
+	}
+	return errNamespaceConflict
+}
+
+// reconcileOwner reports the owner's e-mail address (A6).
+func (r *AccountReconciler) reconcileOwner(ctx context.Context, account *v1.Account) error {
+	owner := &v1.User{}
+	err := r.Get(ctx, client.ObjectKey{Name: string(account.Spec.Owner)}, owner)
+	if apierrors.IsNotFound(err) {
+		account.Status.OwnerEmail = ""
+		setCondition(&account.Status.Conditions, account.Generation, ConditionOwnerResolved, metav1.ConditionFalse, ReasonOwnerNotFound,
+			fmt.Sprintf("User %s does not exist", account.Spec.Owner))
+		return nil // the User watch brings us back when it appears
+	}
+	if err != nil {
+		return err
+	}
+	account.Status.OwnerEmail = strings.ToLower(string(owner.Spec.Email))
+	setCondition(&account.Status.Conditions, account.Generation, ConditionOwnerResolved, metav1.ConditionTrue, ReasonOwnerFound,
+		fmt.Sprintf("owned by User %s", owner.Name))
+	return nil
+}
+
+// setReady summarises the other conditions in Ready.
+func (r *AccountReconciler) setReady(account *v1.Account) {
+	setSummaryReady(&account.Status.Conditions, account.Generation, ConditionNamespaceReady, ConditionOwnerResolved)
+	account.Status.ObservedGeneration = account.Generation
+}
+
+// SetupWithManager watches Accounts, their namespaces, and the Users that own them.
+func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.Account{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		Owns(&corev1.Namespace{}).
+		Watches(&v1.User{}, handler.EnqueueRequestsFromMapFunc(r.accountsOwnedBy)).
+		Named("account").
+		Complete(r)
+}
+
+// accountsOwnedBy maps a User to the Accounts it owns, through the owner index.
+func (r *AccountReconciler) accountsOwnedBy(ctx context.Context, user client.Object) []reconcile.Request {
+	accounts := &v1.AccountList{}
+	if err := r.List(ctx, accounts, client.MatchingFields{indexAccountOwner: user.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing accounts by owner", "user", user.GetName())
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(accounts.Items))
+	for _, account := range accounts.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&account)})
+	}
+	return requests
+}

@@ -1,0 +1,98 @@
+// Package controllers holds the reconcilers of the clientarea-operator, one
+// narrow controller per concern, and the wiring that registers them with a
+// manager.
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+)
+
+const (
+	// ManagedByLabel marks every object the operator creates, so that its
+	// caches hold only its own objects.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of ManagedByLabel.
+	ManagedByValue = "clientarea-operator"
+	// AccountLabel names the Account an object belongs to.
+	AccountLabel = "clientarea.dev/account"
+
+	// DefaultNamespacePrefix is prepended to an Account's name to name its
+	// namespace (A2).
+	DefaultNamespacePrefix = "account-"
+
+	// indexAccountOwner indexes Accounts by spec.owner.
+	indexAccountOwner = "spec.owner"
+)
+
+// Options configures the controllers.
+type Options struct {
+	// NamespacePrefix is prepended to an Account's name to name its
+	// namespace. Empty means DefaultNamespacePrefix.
+	NamespacePrefix string
+}
+
+// Validate reports an unusable option.
+func (o Options) Validate() error {
+	if o.NamespacePrefix == "" {
+		return nil
+	}
+	if len(o.NamespacePrefix) > 13 || !namespacePrefixPattern.MatchString(o.NamespacePrefix) {
+		return fmt.Errorf("namespace prefix %q: want at most 13 lowercase letters, digits and '-', starting with a letter or digit", o.NamespacePrefix)
+	}
+	return nil
+}
+
+var namespacePrefixPattern = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
+
+// CacheOptions restricts the manager's caches of Kubernetes kinds to the
+// objects the operator manages, so that its memory does not grow with
+// unrelated objects in the cluster.
+func CacheOptions() cache.Options {
+	managed := labels.NewSelector()
+	requirement, err := labels.NewRequirement(ManagedByLabel, selection.Equals, []string{ManagedByValue})
+	if err != nil {
+		panic(err) // a constant selector: cannot fail
+	}
+	managed = managed.Add(*requirement)
+	return cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Namespace{}: {Label: managed},
+		},
+	}
+}
+
+// SetupWithManager registers the field indexes and every controller.
+func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if opts.NamespacePrefix == "" {
+		opts.NamespacePrefix = DefaultNamespacePrefix
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1.Account{}, indexAccountOwner, func(obj client.Object) []string {
+		return []string{string(obj.(*v1.Account).Spec.Owner)}
+	}); err != nil {
+		return fmt.Errorf("indexing accounts by owner: %w", err)
+	}
+	accounts := &AccountReconciler{
+		Client:          mgr.GetClient(),
+		APIReader:       mgr.GetAPIReader(),
+		NamespacePrefix: opts.NamespacePrefix,
+		Recorder:        mgr.GetEventRecorder("account-controller"),
+	}
+	if err := accounts.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("account controller: %w", err)
+	}
+	return nil
+}
