@@ -38,8 +38,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"log"
 	"os"
 	"os/exec"
@@ -49,20 +47,15 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
 const (
-	defaultKubeVersion = "1.37.2"
-	crdDir             = "config/crd/bases"
-	policyDir          = "config/policies"
-	devDir             = "bin/dev"
-	managerBinary      = "bin/manager"
-	stopTimeout        = 30 * time.Second
+	devDir        = "bin/dev"
+	managerBinary = "bin/manager"
+	stopTimeout   = 30 * time.Second
 )
 
 func main() {
@@ -85,23 +78,11 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	assets, err := assetsDir()
+	assets := testenv.AssetsDir()
+	log.Printf("starting etcd and kube-apiserver from %s, with the CRDs and admission policies of config/", assets)
+	env, err := testenv.Start(ctx)
 	if err != nil {
 		log.Print(err)
-		return 1
-	}
-
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{crdDir},
-		ErrorIfCRDPathMissing: true,
-	}
-	log.Printf("starting etcd and kube-apiserver from %s", assets)
-	cfg, err := env.Start()
-	if err != nil {
-		log.Printf("starting the control plane: %v", err)
-		// Start may have left etcd running when the API server failed.
-		_ = env.Stop()
 		return 1
 	}
 	defer func() {
@@ -114,18 +95,13 @@ func run() int {
 	if ctx.Err() != nil { // interrupted while starting
 		return 0
 	}
-	return serve(ctx, env, cfg, assets, *withKCM, managerArgs)
+	return serve(ctx, env.Environment, assets, *withKCM, managerArgs)
 }
 
 // serve sets up the running control plane, runs the manager until ctx is done
 // or the manager exits, and stops what it started. It returns the exit code.
-func serve(ctx context.Context, env *envtest.Environment, cfg *rest.Config, assets string, withKCM bool,
+func serve(ctx context.Context, env *envtest.Environment, assets string, withKCM bool,
 	managerArgs []string) int {
-	if err := applyPolicies(ctx, cfg, policyDir); err != nil {
-		log.Print(err)
-		return 1
-	}
-
 	kubeconfig, err := writeAdminKubeconfig(env)
 	if err != nil {
 		log.Print(err)
@@ -184,98 +160,6 @@ dev: Ctrl-C stops everything.
 		log.Print(err)
 	}
 	return 0
-}
-
-// assetsDir returns the absolute directory of etcd and kube-apiserver:
-// $KUBEBUILDER_ASSETS, else bin/k8s/<version>.
-func assetsDir() (string, error) {
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
-		version := os.Getenv("KUBE_VERSION")
-		if version == "" {
-			version = defaultKubeVersion
-		}
-		dir = filepath.Join("bin", "k8s", version)
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for _, name := range []string{"etcd", "kube-apiserver"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return "", fmt.Errorf("%s not found in %s; run `make controlplane` first (%w)", name, dir, err)
-		}
-	}
-	return dir, nil
-}
-
-// applyPolicies creates every object of every YAML file in dir (such as
-// ValidatingAdmissionPolicies and their bindings). A missing dir is fine; a
-// kustomization.yaml in it is skipped.
-func applyPolicies(ctx context.Context, cfg *rest.Config, dir string) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		return fmt.Errorf("creating a client: %w", err)
-	}
-	var files []string
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		ext := filepath.Ext(path)
-		if d.IsDir() || (ext != ".yaml" && ext != ".yml") || strings.HasPrefix(d.Name(), "kustomization.") {
-			return nil
-		}
-		files = append(files, path)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", dir, err)
-	}
-	for _, file := range files {
-		objs, err := readObjects(file)
-		if err != nil {
-			return err
-		}
-		for _, obj := range objs {
-			if err := c.Create(ctx, obj); err != nil {
-				return fmt.Errorf("%s: creating %s %s: %w", file, obj.GetKind(), obj.GetName(), err)
-			}
-			log.Printf("applied %s %s from %s", obj.GetKind(), obj.GetName(), file)
-		}
-	}
-	return nil
-}
-
-// readObjects decodes every document of a multi-document YAML (or JSON) file.
-func readObjects(file string) ([]*unstructured.Unstructured, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }()
-	var objs []*unstructured.Unstructured
-	decoder := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		err := decoder.Decode(&obj.Object)
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", file, err)
-		}
-		if len(obj.Object) == 0 { // an empty document, e.g. a trailing "---"
-			continue
-		}
-		if obj.GetAPIVersion() == "" || obj.GetKind() == "" {
-			return nil, fmt.Errorf("%s: a document without apiVersion or kind", file)
-		}
-		objs = append(objs, obj)
-	}
 }
 
 // writeAdminKubeconfig provisions a system:masters user and writes its

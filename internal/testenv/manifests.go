@@ -17,7 +17,8 @@ import (
 )
 
 // ReadManifests decodes every object of every .yaml file in dir, in file
-// name order, as `kubectl apply -f dir` reads them. A missing dir has none.
+// name order, as `kubectl apply -f dir` reads them; a kustomization.yaml is
+// not an object and is skipped. A missing dir has none.
 func ReadManifests(dir string) ([]*unstructured.Unstructured, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
@@ -26,6 +27,9 @@ func ReadManifests(dir string) ([]*unstructured.Unstructured, error) {
 	sort.Strings(files)
 	var objects []*unstructured.Unstructured
 	for _, file := range files {
+		if filepath.Base(file) == "kustomization.yaml" {
+			continue
+		}
 		fileObjects, err := ReadManifestFile(file)
 		if err != nil {
 			return nil, err
@@ -53,6 +57,9 @@ func ReadManifestFile(file string) ([]*unstructured.Unstructured, error) {
 		}
 		if len(obj.Object) == 0 {
 			continue // an empty document between two "---"
+		}
+		if obj.GetAPIVersion() == "" || obj.GetKind() == "" {
+			return nil, fmt.Errorf("%s: a document without apiVersion or kind", file)
 		}
 		objects = append(objects, obj)
 	}
