@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
@@ -83,6 +83,7 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		r.reconcileNamespace(ctx, account),
 		r.reconcileOwner(ctx, account),
 	}
+	errs = append(errs, r.reconcileOwnerAccess(ctx, account))
 	r.setReady(account)
 	return ctrl.Result{}, kerrors.NewAggregate(errs)
 }
@@ -165,10 +166,30 @@ func (r *AccountReconciler) reconcileOwner(ctx context.Context, account *v1.Acco
 	if err != nil {
 		return err
 	}
-	account.Status.OwnerEmail = strings.ToLower(string(owner.Spec.Email))
+	if owner.Status.Email == "" || !owner.DeletionTimestamp.IsZero() {
+		account.Status.OwnerEmail = ""
+		setCondition(&account.Status.Conditions, account.Generation, ConditionOwnerResolved, metav1.ConditionFalse, ReasonEmailNotClaimed,
+			fmt.Sprintf("User %s holds no e-mail address (see its EmailClaimed condition)", owner.Name))
+		return nil
+	}
+	account.Status.OwnerEmail = owner.Status.Email
 	setCondition(&account.Status.Conditions, account.Generation, ConditionOwnerResolved, metav1.ConditionTrue, ReasonOwnerFound,
 		fmt.Sprintf("owned by User %s", owner.Name))
 	return nil
+}
+
+// reconcileOwnerAccess binds the owner's ClusterRole in the account
+// namespace for the owner's e-mail address (A3), and only there: in a
+// namespace that is not the account's, nothing is written (A2).
+func (r *AccountReconciler) reconcileOwnerAccess(ctx context.Context, account *v1.Account) error {
+	if account.Status.Namespace == "" {
+		return nil
+	}
+	var grants []grant
+	if account.Status.OwnerEmail != "" {
+		grants = []grant{{name: OwnerClusterRole, clusterRole: OwnerClusterRole, user: account.Status.OwnerEmail}}
+	}
+	return syncRoleBindings(ctx, r.Client, r.Scheme(), account, account.Status.Namespace, map[string]string{GrantLabel: grantOwner}, grants)
 }
 
 // setReady summarises the other conditions in Ready.
@@ -182,6 +203,7 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Account{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Owns(&corev1.Namespace{}).
+		Owns(&rbacv1.RoleBinding{}).
 		Watches(&v1.User{}, handler.EnqueueRequestsFromMapFunc(r.accountsOwnedBy)).
 		Named("account").
 		Complete(r)

@@ -9,8 +9,10 @@ import (
 	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -40,6 +42,8 @@ type Options struct {
 	// NamespacePrefix is prepended to an Account's name to name its
 	// namespace. Empty means DefaultNamespacePrefix.
 	NamespacePrefix string
+	// Clock tells the time, for membership expiry (M5). Nil means the real clock.
+	Clock clock.PassiveClock
 }
 
 // Validate reports an unusable option.
@@ -67,7 +71,8 @@ func CacheOptions() cache.Options {
 	managed = managed.Add(*requirement)
 	return cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Namespace{}: {Label: managed},
+			&corev1.Namespace{}:   {Label: managed},
+			&rbacv1.RoleBinding{}: {Label: managed},
 		},
 	}
 }
@@ -80,10 +85,11 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if opts.NamespacePrefix == "" {
 		opts.NamespacePrefix = DefaultNamespacePrefix
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1.Account{}, indexAccountOwner, func(obj client.Object) []string {
-		return []string{string(obj.(*v1.Account).Spec.Owner)}
-	}); err != nil {
-		return fmt.Errorf("indexing accounts by owner: %w", err)
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if err := setupIndexes(ctx, mgr); err != nil {
+		return err
 	}
 	accounts := &AccountReconciler{
 		Client:          mgr.GetClient(),
@@ -93,6 +99,44 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	}
 	if err := accounts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("account controller: %w", err)
+	}
+	users := &UserReconciler{
+		Client:          mgr.GetClient(),
+		NamespacePrefix: opts.NamespacePrefix,
+		Recorder:        mgr.GetEventRecorder("user-controller"),
+	}
+	if err := users.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("user controller: %w", err)
+	}
+	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock}
+	if err := memberships.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("membership controller: %w", err)
+	}
+	return nil
+}
+
+// setupIndexes registers the field indexes that let a watch find the objects
+// an event concerns without listing everything.
+func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
+	indexes := []struct {
+		obj     client.Object
+		field   string
+		extract client.IndexerFunc
+	}{
+		{&v1.Account{}, indexAccountOwner, func(obj client.Object) []string {
+			return []string{string(obj.(*v1.Account).Spec.Owner)}
+		}},
+		{&v1.Membership{}, indexMembershipUser, func(obj client.Object) []string {
+			return []string{string(obj.(*v1.Membership).Spec.User)}
+		}},
+		{&v1.User{}, indexUserEmail, func(obj client.Object) []string {
+			return []string{normalizedEmail(obj.(*v1.User))}
+		}},
+	}
+	for _, index := range indexes {
+		if err := mgr.GetFieldIndexer().IndexField(ctx, index.obj, index.field, index.extract); err != nil {
+			return fmt.Errorf("indexing %T by %s: %w", index.obj, index.field, err)
+		}
 	}
 	return nil
 }

@@ -83,30 +83,33 @@ var _ = BeforeSuite(func() {
 // countWrites wraps the operator's client so that every write it makes,
 // status writes included, is counted.
 func countWrites(c client.WithWatch) client.WithWatch {
-	count := func() { operatorWrites.Add(1) }
+	count := func(verb string, obj client.Object) {
+		operatorWrites.Add(1)
+		GinkgoWriter.Printf("operator write: %s %T %s/%s\n", verb, obj, obj.GetNamespace(), obj.GetName())
+	}
 	return interceptor.NewClient(c, interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			count()
+			count("create", obj)
 			return c.Create(ctx, obj, opts...)
 		},
 		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			count()
+			count("update", obj)
 			return c.Update(ctx, obj, opts...)
 		},
 		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-			count()
+			count("patch", obj)
 			return c.Patch(ctx, obj, patch, opts...)
 		},
 		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
-			count()
+			count("delete", obj)
 			return c.Delete(ctx, obj, opts...)
 		},
 		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			count()
+			count("update "+sub, obj)
 			return c.SubResource(sub).Update(ctx, obj, opts...)
 		},
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-			count()
+			count("patch "+sub, obj)
 			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
 		},
 	})
@@ -120,4 +123,15 @@ func eventually(actual any) AsyncAssertion {
 // consistently checks that something stays true for a while.
 func consistently(actual any) AsyncAssertion {
 	return Consistently(actual).WithTimeout(2 * time.Second).WithPolling(100 * time.Millisecond)
+}
+
+// waitForQuiet waits until the operator has made no write for a second: it
+// has converged.
+func waitForQuiet() {
+	GinkgoHelper()
+	Eventually(func() int64 {
+		before := operatorWrites.Load()
+		time.Sleep(time.Second)
+		return operatorWrites.Load() - before
+	}).WithTimeout(30*time.Second).Should(BeZero(), "the operator keeps writing")
 }

@@ -54,8 +54,9 @@ func init() {
 	}
 }
 
-// Start starts etcd and kube-apiserver and installs the CRDs of config/crd
-// and the admission policies of config/policies.
+// Start starts etcd and kube-apiserver and installs the CRDs of config/crd,
+// the admission policies of config/policies and the access ClusterRoles of
+// config/rbac/access.
 func Start(ctx context.Context) (*Env, error) {
 	assets := AssetsDir()
 	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
@@ -78,8 +79,12 @@ func Start(ctx context.Context) (*Env, error) {
 	if e.Client, err = client.New(cfg, client.Options{Scheme: scheme.Scheme}); err != nil {
 		return nil, e.stopAfter(err)
 	}
-	if err := ApplyDir(ctx, e.Client, filepath.Join(RepoRoot(), "config", "policies")); err != nil {
-		return nil, e.stopAfter(err)
+	// The admission policies, and the ClusterRoles that the operator binds
+	// for owners and members, as a deployment installs them.
+	for _, dir := range []string{"policies", filepath.Join("rbac", "access")} {
+		if err := ApplyDir(ctx, e.Client, filepath.Join(RepoRoot(), "config", dir)); err != nil {
+			return nil, e.stopAfter(err)
+		}
 	}
 	return e, nil
 }
