@@ -85,7 +85,7 @@ func (r *MembershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if state == v1.MembershipActive {
 		for _, permission := range membership.Spec.Permissions {
 			grants = append(grants, grant{
-				name:        boundedName("clientarea-membership", membership.Name, string(permissionWord(permission))),
+				name:        boundedName("clientarea-membership", membership.Name, permissionWord(permission)),
 				clusterRole: PermissionClusterRole(permission),
 				user:        email,
 			})

@@ -1,0 +1,154 @@
+package controllers_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/controllers"
+)
+
+var _ = Describe("User controller", func() {
+	It("U1: of 20 Users created at once with one e-mail address (in any case), exactly one holds it; the others report a conflict", func() {
+		suffix := unique("race")
+		email := "shared-" + suffix + "@example.com"
+		users := make([]*v1.User, 20)
+		var wg sync.WaitGroup
+		for i := range users {
+			// Every other one in upper case: the address compares case-insensitively.
+			address := email
+			if i%2 == 1 {
+				address = strings.ToUpper(email)
+			}
+			users[i] = newUser(fmt.Sprintf("%s-%02d", suffix, i), address)
+			wg.Go(func() {
+				defer GinkgoRecover()
+				create(users[i])
+			})
+		}
+		wg.Wait()
+
+		eventually(func(g Gomega) {
+			holders, conflicts := 0, 0
+			for _, user := range users {
+				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(user), user)).To(Succeed())
+				claimed := apimeta.FindStatusCondition(user.Status.Conditions, controllers.ConditionEmailClaimed)
+				g.Expect(claimed).NotTo(BeNil())
+				switch {
+				case claimed.Status == metav1.ConditionTrue:
+					holders++
+					g.Expect(user.Status.Email).To(Equal(email))
+				case claimed.Reason == controllers.ReasonEmailConflict:
+					conflicts++
+					g.Expect(user.Status.Email).To(BeEmpty(), "a loser is granted nothing")
+					g.Expect(apimeta.IsStatusConditionTrue(user.Status.Conditions, v1.ConditionReady)).To(BeFalse())
+				}
+			}
+			g.Expect(holders).To(Equal(1))
+			g.Expect(conflicts).To(Equal(19))
+		}).Should(Succeed())
+	})
+
+	It("U1: when the holder of an address is deleted, a waiting User takes it over", func() {
+		email := unique("handover") + "@example.com"
+		first := newUser(unique("first"), email)
+		create(first)
+		claimed := condition(first, func() []metav1.Condition { return first.Status.Conditions }, controllers.ConditionEmailClaimed)
+		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonEmailClaimed))
+		second := newUser(unique("second"), email)
+		create(second)
+		secondClaimed := condition(second, func() []metav1.Condition { return second.Status.Conditions }, controllers.ConditionEmailClaimed)
+		eventually(secondClaimed).Should(haveStatus(metav1.ConditionFalse, controllers.ReasonEmailConflict))
+
+		Expect(k8sClient.Delete(ctx, first)).To(Succeed())
+		eventually(secondClaimed).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonEmailClaimed))
+	})
+
+	It("U2: lists the accounts the user owns and those where a membership is active, with role and permissions", func() {
+		suffix := unique("u2")
+		anna := newUser("anna-"+suffix, "anna-"+suffix+"@agency.example")
+		bernd := newUser("bernd-"+suffix, "bernd-"+suffix+"@agency.example")
+		create(anna)
+		create(bernd)
+		agency := newAccount("agency-"+suffix, anna.Name)
+		customer := newAccount("customer-"+suffix, anna.Name)
+		create(agency)
+		create(customer)
+		eventuallyReady(agency)
+		create(&v1.Membership{
+			ObjectMeta: metav1.ObjectMeta{Name: "bernd", Namespace: namespacePrefix + agency.Name},
+			Spec:       v1.MembershipSpec{User: v1.ObjectName(bernd.Name), Permissions: []v1.Permission{v1.PermissionInvoices}},
+		})
+
+		eventually(func(g Gomega) []v1.UserAccount {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(anna), anna)).To(Succeed())
+			return anna.Status.Accounts
+		}).Should(ConsistOf(
+			v1.UserAccount{Account: agency.Name, Namespace: namespacePrefix + agency.Name, Role: v1.RoleOwner},
+			v1.UserAccount{Account: customer.Name, Namespace: namespacePrefix + customer.Name, Role: v1.RoleOwner},
+		))
+		eventually(func(g Gomega) []v1.UserAccount {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(bernd), bernd)).To(Succeed())
+			return bernd.Status.Accounts
+		}).Should(ConsistOf(v1.UserAccount{
+			Account: agency.Name, Namespace: namespacePrefix + agency.Name, Role: v1.RoleMember, Permissions: []v1.Permission{v1.PermissionInvoices},
+		}))
+	})
+
+	It("U3: the owner of an account cannot be deleted: deletion waits with a condition naming the account", func() {
+		owner := newUser(unique("owner"), unique("owner")+"@example.com")
+		create(owner)
+		account := newAccount(unique("kept"), owner.Name)
+		create(account)
+		eventuallyReady(account)
+
+		Expect(k8sClient.Delete(ctx, owner)).To(Succeed())
+		blocked := condition(owner, func() []metav1.Condition { return owner.Status.Conditions }, controllers.ConditionDeletionBlocked)
+		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonOwnsAccounts))
+		Expect(blocked(Default).Message).To(ContainSubstring(account.Name))
+		consistently(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(owner), owner) }).Should(Succeed(), "the owner stays")
+	})
+
+	It("U4: changing a user's e-mail moves all access to the new address; the old one keeps none", func() {
+		suffix := unique("u4")
+		owner := newUser("owner-"+suffix, "old-"+suffix+"@example.com")
+		create(owner)
+		account := newAccount("moving-"+suffix, owner.Name)
+		create(account)
+		eventuallyReady(account)
+		namespace := namespacePrefix + account.Name
+		eventually(canList("old-"+suffix+"@example.com", namespace)).Should(BeTrue())
+
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(owner), owner)).To(Succeed())
+		moved := owner.DeepCopy()
+		moved.Spec.Email = v1.EmailAddress("new-" + suffix + "@example.com")
+		Expect(k8sClient.Patch(ctx, moved, client.MergeFrom(owner))).To(Succeed())
+
+		eventually(canList("new-"+suffix+"@example.com", namespace)).Should(BeTrue())
+		eventually(canList("old-"+suffix+"@example.com", namespace)).Should(BeFalse())
+	})
+})
+
+// eventuallyReady waits for an Account to be Ready.
+func eventuallyReady(account *v1.Account) {
+	GinkgoHelper()
+	eventually(condition(account, func() []metav1.Condition { return account.Status.Conditions }, v1.ConditionReady)).
+		Should(haveStatus(metav1.ConditionTrue, controllers.ReasonReady))
+}
+
+// canList returns a check of whether a user may list contacts in a namespace,
+// asked of the API server as that user.
+func canList(email, namespace string) func() bool {
+	return func() bool {
+		c, err := env.ClientAs(email)
+		Expect(err).NotTo(HaveOccurred())
+		return tryVerb(c, namespace, "contacts", "list")
+	}
+}
