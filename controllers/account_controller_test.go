@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -33,7 +34,7 @@ var _ = Describe("Account controller", func() {
 		Expect(metav1.IsControlledBy(namespace, account)).To(BeTrue(), "the namespace is controlled by the account")
 	})
 
-	It("A2: never adopts a namespace it did not create, and says so on the Account", func() {
+	It("A2: never adopts a namespace it did not create, grants no one anything there, and says so on the Account", func() {
 		owner := newUser(unique("anna"), "anna@werbeagentur-xyz.example")
 		create(owner)
 		name := unique("taken")
@@ -47,6 +48,11 @@ var _ = Describe("Account controller", func() {
 		Expect(account.Status.Namespace).To(BeEmpty(), "the account has no namespace")
 		ready := condition(account, func() []metav1.Condition { return account.Status.Conditions }, v1.ConditionReady)
 		Expect(ready(Default)).To(haveStatus(metav1.ConditionFalse, controllers.ReasonNamespaceConflict))
+
+		bindings := &rbacv1.RoleBindingList{}
+		Expect(k8sClient.List(ctx, bindings, client.InNamespace(foreign.Name))).To(Succeed())
+		Expect(bindings.Items).To(BeEmpty(), "nobody is granted anything in a namespace that is not the account's")
+		Expect(canList(string(owner.Spec.Email), foreign.Name)()).To(BeFalse(), "the owner has no access there")
 
 		consistently(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(foreign), foreign)).To(Succeed())

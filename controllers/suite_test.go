@@ -8,8 +8,10 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -37,6 +39,10 @@ var (
 	ctx       context.Context
 	// operatorWrites counts every write the operator's client sends (G4).
 	operatorWrites atomic.Int64
+	// operatorForbidden counts the operator's writes that its role did not allow.
+	operatorForbidden atomic.Int64
+	// testClock is the operator's clock; tests move it forward past expiries.
+	testClock = clocktesting.NewFakePassiveClock(time.Now())
 )
 
 var _ = BeforeSuite(func() {
@@ -50,7 +56,9 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(env.Stop)
 	k8sClient = env.Client
 
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	// The operator runs as its service account, with only its generated role
+	// (config/rbac/role.yaml): what it lacks, it cannot do here either (G3).
+	mgr, err := ctrl.NewManager(env.ConfigAs(testenv.OperatorUser, testenv.OperatorGroups...), ctrl.Options{
 		Scheme:  scheme.Scheme,
 		Cache:   controllers.CacheOptions(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
@@ -63,7 +71,7 @@ var _ = BeforeSuite(func() {
 		},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{NamespacePrefix: namespacePrefix})).To(Succeed())
+	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{NamespacePrefix: namespacePrefix, Clock: testClock})).To(Succeed())
 	stopped := make(chan struct{})
 	go func() {
 		defer GinkgoRecover()
@@ -80,6 +88,10 @@ var _ = BeforeSuite(func() {
 	Expect(mgr.GetCache().WaitForCacheSync(ctx)).To(BeTrue())
 })
 
+var _ = AfterEach(func() {
+	Expect(operatorForbidden.Load()).To(BeZero(), "G3: the operator, with only its generated role, was forbidden a write it needed")
+})
+
 // countWrites wraps the operator's client so that every write it makes,
 // status writes included, is counted.
 func countWrites(c client.WithWatch) client.WithWatch {
@@ -87,30 +99,37 @@ func countWrites(c client.WithWatch) client.WithWatch {
 		operatorWrites.Add(1)
 		GinkgoWriter.Printf("operator write: %s %T %s/%s\n", verb, obj, obj.GetNamespace(), obj.GetName())
 	}
+	checked := func(err error) error {
+		if apierrors.IsForbidden(err) {
+			operatorForbidden.Add(1)
+			GinkgoWriter.Printf("operator write forbidden: %v\n", err)
+		}
+		return err
+	}
 	return interceptor.NewClient(c, interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			count("create", obj)
-			return c.Create(ctx, obj, opts...)
+			return checked(c.Create(ctx, obj, opts...))
 		},
 		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
 			count("update", obj)
-			return c.Update(ctx, obj, opts...)
+			return checked(c.Update(ctx, obj, opts...))
 		},
 		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 			count("patch", obj)
-			return c.Patch(ctx, obj, patch, opts...)
+			return checked(c.Patch(ctx, obj, patch, opts...))
 		},
 		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
 			count("delete", obj)
-			return c.Delete(ctx, obj, opts...)
+			return checked(c.Delete(ctx, obj, opts...))
 		},
 		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 			count("update "+sub, obj)
-			return c.SubResource(sub).Update(ctx, obj, opts...)
+			return checked(c.SubResource(sub).Update(ctx, obj, opts...))
 		},
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
 			count("patch "+sub, obj)
-			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+			return checked(c.SubResource(sub).Patch(ctx, obj, patch, opts...))
 		},
 	})
 }

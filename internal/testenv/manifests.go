@@ -72,6 +72,19 @@ func ApplyDir(ctx context.Context, c client.Client, dir string) error {
 	if err != nil {
 		return err
 	}
+	return apply(ctx, c, objects)
+}
+
+// ApplyFile creates or updates every object of one YAML file.
+func ApplyFile(ctx context.Context, c client.Client, file string) error {
+	objects, err := ReadManifestFile(file)
+	if err != nil {
+		return err
+	}
+	return apply(ctx, c, objects)
+}
+
+func apply(ctx context.Context, c client.Client, objects []*unstructured.Unstructured) error {
 	for _, obj := range objects {
 		if err := createOrUpdate(ctx, c, obj); err != nil {
 			return fmt.Errorf("applying %s %s: %w", obj.GetKind(), obj.GetName(), err)

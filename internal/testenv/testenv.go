@@ -79,10 +79,16 @@ func Start(ctx context.Context) (*Env, error) {
 	if e.Client, err = client.New(cfg, client.Options{Scheme: scheme.Scheme}); err != nil {
 		return nil, e.stopAfter(err)
 	}
-	// The admission policies, and the ClusterRoles that the operator binds
-	// for owners and members, as a deployment installs them.
+	// The admission policies, the ClusterRoles that the operator binds for
+	// owners and members, and the operator's own generated role bound to its
+	// service account, as a deployment installs them.
 	for _, dir := range []string{"policies", filepath.Join("rbac", "access")} {
 		if err := ApplyDir(ctx, e.Client, filepath.Join(RepoRoot(), "config", dir)); err != nil {
+			return nil, e.stopAfter(err)
+		}
+	}
+	for _, file := range []string{"role.yaml", "role_binding.yaml"} {
+		if err := ApplyFile(ctx, e.Client, filepath.Join(RepoRoot(), "config", "rbac", file)); err != nil {
 			return nil, e.stopAfter(err)
 		}
 	}
@@ -96,11 +102,24 @@ func (e *Env) stopAfter(err error) error {
 	return err
 }
 
-// ClientAs returns a client that acts as the given user, through
+// OperatorUser is the user name of the operator's service account in
+// config/ (namespace clientarea-system, ServiceAccount
+// clientarea-controller-manager), which the admission policies name.
+const OperatorUser = "system:serviceaccount:clientarea-system:clientarea-controller-manager"
+
+// OperatorGroups are the groups of the operator's service account.
+var OperatorGroups = []string{"system:serviceaccounts", "system:serviceaccounts:clientarea-system"}
+
+// ConfigAs returns a connection that acts as the given user, through
 // impersonation: the API server authorises every request as that user, as
 // it does for the client area's front end.
-func (e *Env) ClientAs(user string, groups ...string) (client.Client, error) {
+func (e *Env) ConfigAs(user string, groups ...string) *rest.Config {
 	cfg := rest.CopyConfig(e.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append([]string{"system:authenticated"}, groups...)}
-	return client.New(cfg, client.Options{Scheme: scheme.Scheme})
+	return cfg
+}
+
+// ClientAs returns a client that acts as the given user (see ConfigAs).
+func (e *Env) ClientAs(user string, groups ...string) (client.Client, error) {
+	return client.New(e.ConfigAs(user, groups...), client.Options{Scheme: scheme.Scheme})
 }

@@ -1,0 +1,186 @@
+package controllers_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/controllers"
+)
+
+// memberSetup is an Account with an owner, Ready, and a second User.
+type memberSetup struct {
+	owner, member *v1.User
+	account       *v1.Account
+	namespace     string
+}
+
+func newMemberSetup() memberSetup {
+	GinkgoHelper()
+	suffix := unique("ms")
+	s := memberSetup{
+		owner:  newUser("owner-"+suffix, "owner-"+suffix+"@agency.example"),
+		member: newUser("member-"+suffix, "member-"+suffix+"@agency.example"),
+	}
+	create(s.owner)
+	create(s.member)
+	s.account = newAccount("acct-"+suffix, s.owner.Name)
+	create(s.account)
+	eventuallyReady(s.account)
+	s.namespace = namespacePrefix + s.account.Name
+	return s
+}
+
+func (s memberSetup) membership(name, user string, permissions ...v1.Permission) *v1.Membership {
+	return &v1.Membership{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.namespace},
+		Spec:       v1.MembershipSpec{User: v1.ObjectName(user), Permissions: permissions},
+	}
+}
+
+// can reports whether a user may do verb on kind in the setup's namespace.
+func (s memberSetup) can(user *v1.User, verb, kind string) func() bool {
+	return func() bool {
+		c, err := env.ClientAs(string(user.Spec.Email))
+		Expect(err).NotTo(HaveOccurred())
+		return tryVerb(c, s.namespace, kind, verb)
+	}
+}
+
+func ready(m *v1.Membership) func(Gomega) *metav1.Condition {
+	return condition(m, func() []metav1.Condition { return m.Status.Conditions }, v1.ConditionReady)
+}
+
+var _ = Describe("Membership controller", func() {
+	It("M2: removing a permission takes its access away within one reconcile", func() {
+		s := newMemberSetup()
+		m := s.membership("member", s.member.Name, v1.PermissionInvoices, v1.PermissionContacts)
+		create(m)
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonGranted))
+		Expect(s.can(s.member, "list", "contacts")()).To(BeTrue())
+		Expect(s.can(s.member, "list", "invoices")()).To(BeTrue())
+
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(m), m)).To(Succeed())
+		m.Spec.Permissions = []v1.Permission{v1.PermissionInvoices}
+		Expect(k8sClient.Update(ctx, m)).To(Succeed())
+		eventually(s.can(s.member, "list", "contacts")).Should(BeFalse())
+		Expect(s.can(s.member, "list", "invoices")()).To(BeTrue(), "the remaining permission stays")
+	})
+
+	It("M2: deleting a Membership takes all its access away", func() {
+		s := newMemberSetup()
+		m := s.membership("member", s.member.Name, v1.PermissionAll)
+		create(m)
+		eventually(s.can(s.member, "list", "domains")).Should(BeTrue())
+
+		Expect(k8sClient.Delete(ctx, m)).To(Succeed())
+		eventually(s.can(s.member, "list", "domains")).Should(BeFalse())
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(m), m) }).Should(Satisfy(isNotFound))
+	})
+
+	It("U3: deleting a member's User stops its memberships granting access", func() {
+		s := newMemberSetup()
+		m := s.membership("member", s.member.Name, v1.PermissionContacts)
+		create(m)
+		eventually(s.can(s.member, "list", "contacts")).Should(BeTrue())
+
+		Expect(k8sClient.Delete(ctx, s.member)).To(Succeed())
+		eventually(s.can(s.member, "list", "contacts")).Should(BeFalse())
+		eventually(func() v1.MembershipState {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(m), m)).To(Succeed())
+			return m.Status.State
+		}).Should(Equal(v1.MembershipPending))
+	})
+
+	It("M2: a RoleBinding deleted by hand comes back; one edited by hand is corrected", func() {
+		s := newMemberSetup()
+		m := s.membership("member", s.member.Name, v1.PermissionInvoices)
+		create(m)
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonGranted))
+		binding := &rbacv1.RoleBinding{}
+		key := client.ObjectKey{Namespace: s.namespace, Name: "clientarea-membership-member-invoices"}
+		Expect(k8sClient.Get(ctx, key, binding)).To(Succeed())
+		Expect(binding.RoleRef.Name).To(Equal(controllers.PermissionClusterRole(v1.PermissionInvoices)))
+
+		Expect(k8sClient.Delete(ctx, binding)).To(Succeed())
+		eventually(func() error { return k8sClient.Get(ctx, key, binding) }).Should(Succeed())
+
+		binding.Subjects[0].Name = "intruder@example.com"
+		Expect(k8sClient.Update(ctx, binding)).To(Succeed())
+		eventually(func() string {
+			Expect(k8sClient.Get(ctx, key, binding)).To(Succeed())
+			return binding.Subjects[0].Name
+		}).Should(Equal(string(s.member.Spec.Email)))
+	})
+
+	It("M4: a Membership for the owner grants nothing and says why", func() {
+		s := newMemberSetup()
+		m := s.membership("owner", s.owner.Name, v1.PermissionInvoices)
+		create(m)
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, controllers.ReasonIsOwner))
+		Expect(m.Status.State).To(Equal(v1.MembershipInactive))
+		Expect(bindingsOf(m)).To(BeEmpty())
+	})
+
+	It("M4: a second Membership for the same user grants nothing and says why; the first keeps working", func() {
+		s := newMemberSetup()
+		first := s.membership("first", s.member.Name, v1.PermissionInvoices)
+		create(first)
+		eventually(ready(first)).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonGranted))
+		second := s.membership("second", s.member.Name, v1.PermissionAll)
+		create(second)
+		eventually(ready(second)).Should(haveStatus(metav1.ConditionFalse, controllers.ReasonDuplicate))
+		Expect(ready(second)(Default).Message).To(ContainSubstring("first"))
+		Expect(bindingsOf(second)).To(BeEmpty())
+		Expect(s.can(s.member, "list", "domains")()).To(BeFalse(), "the duplicate's All is not granted")
+		Expect(s.can(s.member, "list", "invoices")()).To(BeTrue())
+	})
+
+	It("M5: a Membership for a user who does not exist yet is a pending invitation, active when the User appears", func() {
+		s := newMemberSetup()
+		invited := newUser(unique("invited"), unique("invited")+"@example.com")
+		m := s.membership("invited", invited.Name, v1.PermissionInvoices)
+		create(m)
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, controllers.ReasonUserNotFound))
+		Expect(m.Status.State).To(Equal(v1.MembershipPending))
+		Expect(bindingsOf(m)).To(BeEmpty())
+
+		create(invited)
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonGranted))
+		Expect(s.can(invited, "list", "invoices")()).To(BeTrue())
+	})
+
+	It("M5: after its expiry a Membership grants nothing", func() {
+		s := newMemberSetup()
+		m := s.membership("temporary", s.member.Name, v1.PermissionInvoices)
+		m.Spec.ExpiresAt = &metav1.Time{Time: testClock.Now().Add(time.Hour)}
+		create(m)
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonGranted))
+		Expect(s.can(s.member, "list", "invoices")()).To(BeTrue())
+
+		testClock.SetTime(testClock.Now().Add(2 * time.Hour))
+		// The operator would come back at the expiry time of the real clock;
+		// a label change makes it look now, at the moved clock.
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(m), m)).To(Succeed())
+		m.Labels = map[string]string{"nudge": "now"}
+		Expect(k8sClient.Update(ctx, m)).To(Succeed())
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, controllers.ReasonExpired))
+		Expect(m.Status.State).To(Equal(v1.MembershipExpired))
+		Expect(s.can(s.member, "list", "invoices")()).To(BeFalse())
+	})
+})
+
+// bindingsOf lists the RoleBindings that grant a Membership.
+func bindingsOf(m *v1.Membership) []rbacv1.RoleBinding {
+	GinkgoHelper()
+	bindings := &rbacv1.RoleBindingList{}
+	Expect(k8sClient.List(ctx, bindings, client.InNamespace(m.Namespace), client.MatchingLabels{controllers.MembershipLabel: m.Name})).To(Succeed())
+	return bindings.Items
+}
+
+func isNotFound(err error) bool { return client.IgnoreNotFound(err) == nil && err != nil }
