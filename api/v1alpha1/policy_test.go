@@ -1,0 +1,88 @@
+package v1alpha1_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/testenv"
+)
+
+const transferAnnotation = "clientarea.dev/ownership-transfer"
+
+var _ = Describe("Admission policy for account owners", func() {
+	var account *v1.Account
+
+	BeforeEach(func() {
+		account = validAccount()
+		Expect(k8sClient.Create(ctx, account)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, account))).To(Succeed()) })
+	})
+
+	// changeOwner patches spec.owner (and any annotations) as the given client.
+	changeOwner := func(c client.Client, annotations map[string]string) error {
+		current := &v1.Account{}
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), current)).To(Succeed())
+		changed := current.DeepCopy()
+		changed.Spec.Owner = "max"
+		changed.Annotations = annotations
+		return c.Patch(ctx, changed, client.MergeFrom(current))
+	}
+
+	It("A4: refuses a change of spec.owner, even by a cluster administrator, with a message naming OwnershipTransfer", func() {
+		// A new policy takes a moment to be in force.
+		Eventually(func() error { return changeOwner(k8sClient, nil) }).Should(And(
+			Satisfy(apierrors.IsForbidden),
+			MatchError(ContainSubstring("spec.owner")),
+			MatchError(ContainSubstring("OwnershipTransfer")),
+		))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
+		Expect(account.Spec.Owner).To(Equal(v1.ObjectName("anna")), "nothing changed")
+	})
+
+	It("A4: allows every other change of the account", func() {
+		current := account.DeepCopy()
+		account.Spec.DisplayName = "Werbeagentur XYZ GmbH & Co. KG"
+		account.Spec.Type = v1.AccountTypePerson
+		Expect(k8sClient.Patch(ctx, account, client.MergeFrom(current))).To(Succeed())
+	})
+
+	Context("as the operator's service account", func() {
+		var operator client.Client
+
+		BeforeEach(func() {
+			// Give the service account update on accounts, so that the request
+			// reaches admission and the policy alone decides.
+			role := &rbacv1.ClusterRole{
+				ObjectMeta: metav1.ObjectMeta{Name: "test-account-updater"},
+				Rules:      []rbacv1.PolicyRule{{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"accounts"}, Verbs: []string{"get", "patch", "update"}}},
+			}
+			binding := &rbacv1.ClusterRoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: "test-account-updater"},
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+				Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: testenv.OperatorUser}},
+			}
+			for _, obj := range []client.Object{role, binding} {
+				Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, obj))).To(Succeed())
+			}
+			var err error
+			operator, err = env.ClientAs(testenv.OperatorUser, testenv.OperatorGroups...)
+			Expect(err).NotTo(HaveOccurred())
+		})
+
+		It("A4: refuses the operator too, unless it executes an OwnershipTransfer", func() {
+			Eventually(func() error { return changeOwner(operator, nil) }).Should(And(
+				Satisfy(apierrors.IsForbidden), MatchError(ContainSubstring("OwnershipTransfer"))))
+		})
+
+		It("A4: allows the operator to change the owner while executing an OwnershipTransfer", func() {
+			Expect(changeOwner(operator, map[string]string{transferAnnotation: "mustermann-to-max"})).To(Succeed())
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
+			Expect(account.Spec.Owner).To(Equal(v1.ObjectName("max")))
+		})
+	})
+})
