@@ -52,7 +52,7 @@ var _ = Describe("Account controller", func() {
 		bindings := &rbacv1.RoleBindingList{}
 		Expect(k8sClient.List(ctx, bindings, client.InNamespace(foreign.Name))).To(Succeed())
 		Expect(bindings.Items).To(BeEmpty(), "nobody is granted anything in a namespace that is not the account's")
-		Expect(canList(string(owner.Spec.Email), foreign.Name)()).To(BeFalse(), "the owner has no access there")
+		Expect(canList(string(owner.Spec.Email), foreign.Name, "contacts")()).To(BeFalse(), "the owner has no access there")
 
 		consistently(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(foreign), foreign)).To(Succeed())

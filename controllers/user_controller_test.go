@@ -124,15 +124,15 @@ var _ = Describe("User controller", func() {
 		create(account)
 		eventuallyReady(account)
 		namespace := namespacePrefix + account.Name
-		eventually(canList("old-"+suffix+"@example.com", namespace)).Should(BeTrue())
+		eventually(canList("old-"+suffix+"@example.com", namespace, "contacts")).Should(BeTrue())
 
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(owner), owner)).To(Succeed())
 		moved := owner.DeepCopy()
 		moved.Spec.Email = v1.EmailAddress("new-" + suffix + "@example.com")
 		Expect(k8sClient.Patch(ctx, moved, client.MergeFrom(owner))).To(Succeed())
 
-		eventually(canList("new-"+suffix+"@example.com", namespace)).Should(BeTrue())
-		eventually(canList("old-"+suffix+"@example.com", namespace)).Should(BeFalse())
+		eventually(canList("new-"+suffix+"@example.com", namespace, "contacts")).Should(BeTrue())
+		eventually(canList("old-"+suffix+"@example.com", namespace, "contacts")).Should(BeFalse())
 	})
 })
 
@@ -143,12 +143,12 @@ func eventuallyReady(account *v1.Account) {
 		Should(haveStatus(metav1.ConditionTrue, controllers.ReasonReady))
 }
 
-// canList returns a check of whether a user may list contacts in a namespace,
+// canList returns a check of whether a user may list a kind in a namespace,
 // asked of the API server as that user.
-func canList(email, namespace string) func() bool {
+func canList(email, namespace, kind string) func() bool {
 	return func() bool {
 		c, err := env.ClientAs(email)
 		Expect(err).NotTo(HaveOccurred())
-		return tryVerb(c, namespace, "contacts", "list")
+		return tryVerb(c, namespace, kind, "list")
 	}
 }
