@@ -54,11 +54,13 @@ type AccountReconciler struct {
 	Recorder        events.EventRecorder
 }
 
-// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts/finalizers,verbs=update
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=domains;invoices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=deletecollection
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Account's namespace and status up to date.
@@ -67,23 +69,27 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !account.DeletionTimestamp.IsZero() {
-		// The namespace goes with the account through its owner reference.
-		return ctrl.Result{}, nil
-	}
-
 	before := account.DeepCopy()
 	defer func() {
-		if err := patchStatusIfChanged(ctx, r.Client, before, account, accountStatus); err != nil {
+		if err := patchStatusIfChanged(ctx, r.Client, before, account, accountStatus); err != nil && !apierrors.IsNotFound(err) {
 			retErr = kerrors.NewAggregate([]error{retErr, fmt.Errorf("patching status: %w", err)})
 		}
 	}()
+
+	if !account.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, account)
+	}
+	if controllerutil.AddFinalizer(account, accountFinalizer) {
+		if err := r.Update(ctx, account); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 
 	errs := []error{
 		r.reconcileNamespace(ctx, account),
 		r.reconcileOwner(ctx, account),
 	}
-	errs = append(errs, r.reconcileOwnerAccess(ctx, account))
+	errs = append(errs, r.reconcileOwnerAccess(ctx, account), r.reconcileMembers(ctx, account))
 	r.setReady(account)
 	return ctrl.Result{}, kerrors.NewAggregate(errs)
 }
@@ -205,6 +211,8 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Namespace{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&v1.User{}, handler.EnqueueRequestsFromMapFunc(r.accountsOwnedBy)).
+		Watches(&v1.Membership{}, handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)).
+		Watches(&v1.Domain{}, handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)).
 		Named("account").
 		Complete(r)
 }

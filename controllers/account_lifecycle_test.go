@@ -1,0 +1,80 @@
+package controllers_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/controllers"
+	"clientarea.dev/clientarea-operator/internal/fixtures"
+)
+
+var _ = Describe("Account members and deletion", func() {
+	It("A6: the status lists the owner and every member with permissions and state, for the user-management view", func() {
+		s := newMemberSetup()
+		create(s.membership("member", s.member.Name, v1.PermissionInvoices, v1.PermissionDomains))
+		invited := unique("invited")
+		create(s.membership("invited", invited, v1.PermissionAll))
+		create(s.membership("owner-again", s.owner.Name, v1.PermissionContacts))
+
+		eventually(func(g Gomega) []v1.AccountMember {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account)).To(Succeed())
+			return s.account.Status.Members
+		}).Should(Equal([]v1.AccountMember{
+			{User: s.owner.Name, Email: string(s.owner.Spec.Email), Role: v1.RoleOwner, State: v1.MembershipActive},
+			{User: invited, Role: v1.RoleMember, Permissions: []v1.Permission{v1.PermissionAll}, State: v1.MembershipPending},
+			{User: s.member.Name, Email: string(s.member.Spec.Email), Role: v1.RoleMember,
+				Permissions: []v1.Permission{v1.PermissionInvoices, v1.PermissionDomains}, State: v1.MembershipActive},
+		}))
+	})
+
+	It("A8: deleting an account revokes all access to it at once", func() {
+		s := newMemberSetup()
+		create(s.membership("member", s.member.Name, v1.PermissionAll))
+		eventually(canList(string(s.member.Spec.Email), s.namespace, "contacts")).Should(BeTrue())
+		Expect(canList(string(s.owner.Spec.Email), s.namespace, "contacts")()).To(BeTrue())
+
+		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))
+		bindings := &rbacv1.RoleBindingList{}
+		Expect(k8sClient.List(ctx, bindings, client.InNamespace(s.namespace))).To(Succeed())
+		Expect(bindings.Items).To(BeEmpty())
+		Expect(canList(string(s.owner.Spec.Email), s.namespace, "contacts")()).To(BeFalse())
+		Expect(canList(string(s.member.Spec.Email), s.namespace, "contacts")()).To(BeFalse())
+	})
+
+	It("A8: an account that holds active domains is not deleted until they are gone, and says why", func() {
+		s := newMemberSetup()
+		domain := fixtures.Domain(s.namespace)
+		create(domain)
+		domain.Status.State = v1.DomainActive
+		Expect(k8sClient.Status().Update(ctx, domain)).To(Succeed())
+
+		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
+		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, controllers.ConditionDeleting)
+		eventually(deleting).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonActiveDomains))
+		Expect(deleting(Default).Message).To(ContainSubstring(domain.Name))
+		Expect(canList(string(s.owner.Spec.Email), s.namespace, "domains")()).To(BeFalse(), "access is revoked at once all the same")
+
+		Expect(k8sClient.Delete(ctx, domain)).To(Succeed())
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))
+	})
+
+	It("A8: issued invoices are never deleted: the namespace that holds them is kept, archived, when the account goes", func() {
+		s := newMemberSetup()
+		invoice := fixtures.Invoice(s.namespace)
+		create(invoice)
+
+		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))
+		namespace := &corev1.Namespace{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: s.namespace}, namespace)).To(Succeed())
+		Expect(namespace.OwnerReferences).To(BeEmpty(), "the garbage collector will not delete it")
+		Expect(namespace.Labels).To(HaveKeyWithValue(controllers.ArchivedLabel, "true"))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(invoice), invoice)).To(Succeed())
+	})
+})

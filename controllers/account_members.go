@@ -1,0 +1,67 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+)
+
+// reconcileMembers writes the account's "user management" view (A6): the
+// owner, then one line per user with a Membership, in user order.
+func (r *AccountReconciler) reconcileMembers(ctx context.Context, account *v1.Account) error {
+	members := []v1.AccountMember{{
+		User: string(account.Spec.Owner), Email: account.Status.OwnerEmail, Role: v1.RoleOwner, State: v1.MembershipActive,
+	}}
+	if account.Status.Namespace != "" {
+		memberships := &v1.MembershipList{}
+		if err := r.List(ctx, memberships, client.InNamespace(account.Status.Namespace)); err != nil {
+			return err
+		}
+		// The Membership in effect first, so that a duplicate (M4) or the
+		// owner's own membership does not hide it: one line per user.
+		slices.SortFunc(memberships.Items, func(a, b v1.Membership) int {
+			return cmpBool(a.Status.State == v1.MembershipInactive, b.Status.State == v1.MembershipInactive)
+		})
+		for _, m := range memberships.Items {
+			if slices.ContainsFunc(members, func(existing v1.AccountMember) bool { return existing.User == string(m.Spec.User) }) {
+				continue
+			}
+			members = append(members, v1.AccountMember{
+				User: string(m.Spec.User), Email: m.Status.Email, Role: v1.RoleMember,
+				Permissions: slices.Clone(m.Spec.Permissions), State: m.Status.State,
+			})
+		}
+	}
+	slices.SortStableFunc(members[1:], func(a, b v1.AccountMember) int { return strings.Compare(a.User, b.User) })
+	for i := range members {
+		if members[i].State == "" {
+			members[i].State = v1.MembershipPending // not yet reconciled
+		}
+	}
+	account.Status.Members = members
+	return nil
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// accountOfNamespace maps an object in an account namespace to its Account.
+func (r *AccountReconciler) accountOfNamespace(_ context.Context, obj client.Object) []reconcile.Request {
+	name, ok := strings.CutPrefix(obj.GetNamespace(), r.NamespacePrefix)
+	if !ok || name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
+}
