@@ -52,6 +52,8 @@ type AccountReconciler struct {
 	APIReader       client.Reader
 	NamespacePrefix string
 	Recorder        events.EventRecorder
+	// CustomerNumbers hands out customer numbers (A6).
+	CustomerNumbers Sequence
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update;patch
@@ -89,7 +91,7 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		r.reconcileNamespace(ctx, account),
 		r.reconcileOwner(ctx, account),
 	}
-	errs = append(errs, r.reconcileOwnerAccess(ctx, account), r.reconcileMembers(ctx, account))
+	errs = append(errs, r.reconcileOwnerAccess(ctx, account), r.reconcileMembers(ctx, account), r.reconcileCustomerNumber(ctx, account))
 	r.setReady(account)
 	return ctrl.Result{}, kerrors.NewAggregate(errs)
 }
@@ -196,6 +198,20 @@ func (r *AccountReconciler) reconcileOwnerAccess(ctx context.Context, account *v
 		grants = []grant{{name: OwnerClusterRole, clusterRole: OwnerClusterRole, user: account.Status.OwnerEmail}}
 	}
 	return syncRoleBindings(ctx, r.Client, r.Scheme(), account, account.Status.Namespace, map[string]string{GrantLabel: grantOwner}, grants)
+}
+
+// reconcileCustomerNumber gives the account its customer number once; it
+// never changes (A6).
+func (r *AccountReconciler) reconcileCustomerNumber(ctx context.Context, account *v1.Account) error {
+	if account.Status.CustomerNumber != 0 {
+		return nil
+	}
+	number, err := r.CustomerNumbers.NumberFor(ctx, "Account", account)
+	if err != nil {
+		return fmt.Errorf("customer number: %w", err)
+	}
+	account.Status.CustomerNumber = number
+	return nil
 }
 
 // setReady summarises the other conditions in Ready.

@@ -1,6 +1,9 @@
 package controllers_test
 
 import (
+	"math"
+	"sync"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -76,5 +79,83 @@ var _ = Describe("Account members and deletion", func() {
 		Expect(namespace.OwnerReferences).To(BeEmpty(), "the garbage collector will not delete it")
 		Expect(namespace.Labels).To(HaveKeyWithValue(controllers.ArchivedLabel, "true"))
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(invoice), invoice)).To(Succeed())
+	})
+})
+
+var _ = Describe("Customer numbers", func() {
+	It("A6: 20 accounts created at once get unique, consecutive customer numbers, assigned once", func() {
+		owner := newUser(unique("numbers"), unique("numbers")+"@example.com")
+		create(owner)
+		accounts := make([]*v1.Account, 20)
+		var wg sync.WaitGroup
+		for i := range accounts {
+			accounts[i] = newAccount(unique("numbered"), owner.Name)
+			wg.Go(func() {
+				defer GinkgoRecover()
+				create(accounts[i])
+			})
+		}
+		wg.Wait()
+
+		numbers := map[int64]string{}
+		for _, account := range accounts {
+			eventually(func(g Gomega) int64 {
+				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
+				return account.Status.CustomerNumber
+			}).ShouldNot(BeZero())
+			Expect(numbers).NotTo(HaveKey(account.Status.CustomerNumber), "customer number %d given twice", account.Status.CustomerNumber)
+			numbers[account.Status.CustomerNumber] = account.Name
+		}
+		var lowest, highest int64 = math.MaxInt64, 0
+		for number := range numbers {
+			lowest, highest = min(lowest, number), max(highest, number)
+		}
+		Expect(highest-lowest).To(Equal(int64(len(accounts)-1)), "consecutive: %v", numbers)
+
+		claims := &v1.NumberClaimList{}
+		Expect(k8sClient.List(ctx, claims, client.MatchingLabels{controllers.SeriesLabel: "customer"})).To(Succeed())
+		for _, claim := range claims.Items {
+			if name, ours := numbers[claim.Spec.Number]; ours {
+				Expect(claim.Spec.HolderName).To(Equal(name), "one claim per number, held by the account that shows it")
+			}
+		}
+
+		// Assigned once: a later reconcile keeps the number.
+		first := accounts[0]
+		number := first.Status.CustomerNumber
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(first), first)).To(Succeed())
+		touched := first.DeepCopy()
+		touched.Spec.DisplayName = "renamed"
+		Expect(k8sClient.Patch(ctx, touched, client.MergeFrom(first))).To(Succeed())
+		consistently(func() int64 {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(first), first)).To(Succeed())
+			return first.Status.CustomerNumber
+		}).Should(Equal(number))
+	})
+
+	It("A6: an account whose recorded number is lost (a crash before the status write) finds its reserved number again", func() {
+		owner := newUser(unique("lost"), unique("lost")+"@example.com")
+		create(owner)
+		account := newAccount(unique("lost"), owner.Name)
+		create(account)
+		eventually(func(g Gomega) int64 {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
+			return account.Status.CustomerNumber
+		}).ShouldNot(BeZero())
+		number := account.Status.CustomerNumber
+
+		// Wipe the status as if the write had never happened.
+		wiped := account.DeepCopy()
+		wiped.Status.CustomerNumber = 0
+		Expect(k8sClient.Status().Update(ctx, wiped)).To(Succeed())
+		// A restart reconciles every account; a label change does the same for one.
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
+		nudged := account.DeepCopy()
+		nudged.Labels = map[string]string{"nudge": "restart"}
+		Expect(k8sClient.Patch(ctx, nudged, client.MergeFrom(account))).To(Succeed())
+		eventually(func(g Gomega) int64 {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
+			return account.Status.CustomerNumber
+		}).Should(Equal(number))
 	})
 })

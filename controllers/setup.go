@@ -96,6 +96,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
 		Recorder:        mgr.GetEventRecorder("account-controller"),
+		CustomerNumbers: Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Series: "customer"},
 	}
 	if err := accounts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("account controller: %w", err)
