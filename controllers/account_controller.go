@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -38,6 +39,10 @@ const (
 	ReasonNotReady          = "NotReady"
 )
 
+// namespaceConflictRecheck is how often an Account whose namespace name is
+// taken looks again whether it has become free.
+const namespaceConflictRecheck = 5 * time.Minute
+
 // errNamespaceConflict means a namespace of the account's name exists that the
 // operator did not create for this account (A2).
 var errNamespaceConflict = errors.New("namespace exists and does not belong to the account")
@@ -56,11 +61,11 @@ type AccountReconciler struct {
 	CustomerNumbers Sequence
 }
 
-// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts/finalizers,verbs=update
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domains;invoices,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=deletecollection
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -93,7 +98,15 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	}
 	errs = append(errs, r.reconcileOwnerAccess(ctx, account), r.reconcileMembers(ctx, account), r.reconcileCustomerNumber(ctx, account))
 	r.setReady(account)
-	return ctrl.Result{}, kerrors.NewAggregate(errs)
+	if err := kerrors.NewAggregate(errs); err != nil {
+		return ctrl.Result{}, err
+	}
+	if account.Status.Namespace == "" {
+		// A foreign namespace is not in the cache, so its removal sends no
+		// event: look again from time to time (a read, not a write).
+		return ctrl.Result{RequeueAfter: namespaceConflictRecheck}, nil
+	}
+	return ctrl.Result{}, nil
 }
 
 func accountStatus(obj client.Object) any { return obj.(*v1.Account).Status }
@@ -113,7 +126,7 @@ func (r *AccountReconciler) reconcileNamespace(ctx context.Context, account *v1.
 		account.Status.Namespace = ""
 		setCondition(&account.Status.Conditions, account.Generation, ConditionNamespaceReady, metav1.ConditionFalse, ReasonNamespaceConflict,
 			fmt.Sprintf("namespace %s already exists and was not created for this account; it is not used and nobody is granted access in it", name))
-		return nil // waiting for a person to act; the namespace watch brings us back
+		return nil // waiting for a person to act; Reconcile looks again from time to time
 	case err != nil:
 		return err
 	}
@@ -126,27 +139,31 @@ func (r *AccountReconciler) reconcileNamespace(ctx context.Context, account *v1.
 func (r *AccountReconciler) ensureNamespace(ctx context.Context, account *v1.Account, name string) error {
 	namespace := &corev1.Namespace{}
 	err := r.Get(ctx, client.ObjectKey{Name: name}, namespace)
-	if err == nil {
-		return r.checkNamespaceOwner(account, namespace)
+	if apierrors.IsNotFound(err) {
+		// The cache holds only our namespaces: ask the API server whether
+		// someone else's exists before trying to create it.
+		err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, namespace)
+		if apierrors.IsNotFound(err) {
+			return r.createNamespace(ctx, account, name)
+		}
 	}
-	if !apierrors.IsNotFound(err) {
+	if err != nil {
 		return err
 	}
-	namespace = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+	return r.checkNamespaceOwner(account, namespace)
+}
+
+func (r *AccountReconciler) createNamespace(ctx context.Context, account *v1.Account, name string) error {
+	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name:   name,
 		Labels: map[string]string{ManagedByLabel: ManagedByValue, AccountLabel: account.Name},
 	}}
 	if err := controllerutil.SetControllerReference(account, namespace, r.Scheme()); err != nil {
 		return err
 	}
-	err = r.Create(ctx, namespace)
+	err := r.Create(ctx, namespace)
 	if apierrors.IsAlreadyExists(err) {
-		// Not in our cache: either someone else's namespace, or ours and the
-		// cache has not seen it yet. Ask the API server.
-		if err := r.APIReader.Get(ctx, client.ObjectKey{Name: name}, namespace); err != nil {
-			return err
-		}
-		return r.checkNamespaceOwner(account, namespace)
+		return fmt.Errorf("namespace %s appeared while being created; checking again: %w", name, err)
 	}
 	if err == nil {
 		r.Recorder.Eventf(account, namespace, corev1.EventTypeNormal, ReasonNamespaceCreated, "Create", "created namespace %s", name)

@@ -39,11 +39,14 @@ func (r *AccountReconciler) reconcileDelete(ctx context.Context, account *v1.Acc
 	if !controllerutil.ContainsFinalizer(account, accountFinalizer) {
 		return nil
 	}
-	namespace := account.Status.Namespace
+	// The namespace name is derived, not read from status: the operator may
+	// have died after creating the namespace and before recording it.
+	namespace, err := r.ownedNamespace(ctx, account)
+	if err != nil {
+		return err
+	}
 	if namespace != "" {
-		// One request removes every grant in the namespace: owner and members.
-		if err := r.DeleteAllOf(ctx, &rbacv1.RoleBinding{}, client.InNamespace(namespace),
-			client.MatchingLabels{ManagedByLabel: ManagedByValue}); err != nil {
+		if err := r.revokeAll(ctx, namespace); err != nil {
 			return err
 		}
 		active, err := r.activeDomains(ctx, namespace)
@@ -61,6 +64,30 @@ func (r *AccountReconciler) reconcileDelete(ctx context.Context, account *v1.Acc
 	}
 	controllerutil.RemoveFinalizer(account, accountFinalizer)
 	return r.Update(ctx, account)
+}
+
+// ownedNamespace returns the account's namespace if it exists and belongs to
+// the account, else "".
+func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *v1.Account) (string, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: r.namespaceName(account)}, ns); err != nil {
+		return "", client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(ns, account) {
+		return "", nil
+	}
+	return ns.Name, nil
+}
+
+// revokeAll removes every grant in the namespace, owner's and members', in
+// one request, and sends none when there is nothing left to remove.
+func (r *AccountReconciler) revokeAll(ctx context.Context, namespace string) error {
+	managed := client.MatchingLabels{ManagedByLabel: ManagedByValue}
+	bindings := &rbacv1.RoleBindingList{}
+	if err := r.List(ctx, bindings, client.InNamespace(namespace), managed); err != nil || len(bindings.Items) == 0 {
+		return err
+	}
+	return r.DeleteAllOf(ctx, &rbacv1.RoleBinding{}, client.InNamespace(namespace), managed)
 }
 
 func (r *AccountReconciler) activeDomains(ctx context.Context, namespace string) ([]string, error) {

@@ -25,7 +25,13 @@ func (r *AccountReconciler) reconcileMembers(ctx context.Context, account *v1.Ac
 		// The Membership in effect first, so that a duplicate (M4) or the
 		// owner's own membership does not hide it: one line per user.
 		slices.SortFunc(memberships.Items, func(a, b v1.Membership) int {
-			return cmpBool(a.Status.State == v1.MembershipInactive, b.Status.State == v1.MembershipInactive)
+			if c := cmpBool(a.Status.State == v1.MembershipInactive, b.Status.State == v1.MembershipInactive); c != 0 {
+				return c
+			}
+			if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Name, b.Name)
 		})
 		for _, m := range memberships.Items {
 			if slices.ContainsFunc(members, func(existing v1.AccountMember) bool { return existing.User == string(m.Spec.User) }) {

@@ -186,15 +186,19 @@ func cmpStrings(a, b string) int {
 
 func (r *MembershipReconciler) grant(ctx context.Context, membership *v1.Membership, grants []grant) error {
 	return syncRoleBindings(ctx, r.Client, r.Scheme(), membership, membership.Namespace,
-		map[string]string{GrantLabel: grantMembership, MembershipLabel: membership.Name}, grants)
+		map[string]string{GrantLabel: grantMembership, MembershipUIDLabel: string(membership.UID)}, grants)
 }
 
 // requeueAtExpiry comes back when an active or pending membership expires (M5).
 func (r *MembershipReconciler) requeueAtExpiry(membership *v1.Membership, state v1.MembershipState) ctrl.Result {
-	if membership.Spec.ExpiresAt == nil || state == v1.MembershipExpired {
+	if membership.Spec.ExpiresAt == nil || (state != v1.MembershipActive && state != v1.MembershipPending) {
 		return ctrl.Result{}
 	}
-	return ctrl.Result{RequeueAfter: max(membership.Spec.ExpiresAt.Sub(r.Clock.Now()), time.Second)}
+	remaining := membership.Spec.ExpiresAt.Sub(r.Clock.Now())
+	if remaining <= 0 {
+		return ctrl.Result{}
+	}
+	return ctrl.Result{RequeueAfter: remaining}
 }
 
 // SetupWithManager watches Memberships, their RoleBindings, their Users, and
@@ -202,6 +206,9 @@ func (r *MembershipReconciler) requeueAtExpiry(membership *v1.Membership, state 
 func (r *MembershipReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Membership{}).
+		// Which of several Memberships for one user counts (M4) depends on
+		// the others: a change to one re-evaluates them all.
+		Watches(&v1.Membership{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfSameUser)).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&v1.User{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfUser)).
 		Watches(&v1.Account{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfAccount)).
@@ -211,6 +218,11 @@ func (r *MembershipReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 func (r *MembershipReconciler) membershipsOfUser(ctx context.Context, user client.Object) []reconcile.Request {
 	return r.requestsFor(ctx, client.MatchingFields{indexMembershipUser: user.GetName()})
+}
+
+func (r *MembershipReconciler) membershipsOfSameUser(ctx context.Context, membership client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.InNamespace(membership.GetNamespace()),
+		client.MatchingFields{indexMembershipUser: string(membership.(*v1.Membership).Spec.User)})
 }
 
 func (r *MembershipReconciler) membershipsOfAccount(ctx context.Context, account client.Object) []reconcile.Request {

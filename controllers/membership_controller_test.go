@@ -132,6 +132,28 @@ var _ = Describe("Membership controller", func() {
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "invoices")()).To(BeTrue())
 	})
 
+	It("M4: of two Memberships for one user applied in the same second, exactly one grants, whichever arrives first", func() {
+		s := newMemberSetup()
+		later := s.membership("b-later-name", s.member.Name, v1.PermissionAll)
+		earlier := s.membership("a-earlier-name", s.member.Name, v1.PermissionInvoices)
+		create(later)
+		create(earlier)
+		active := func(g Gomega) []string {
+			var names []string
+			for _, m := range []*v1.Membership{later, earlier} {
+				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(m), m)).To(Succeed())
+				if m.Status.State == v1.MembershipActive {
+					names = append(names, m.Name)
+				}
+				g.Expect(m.Status.State).NotTo(BeEmpty())
+			}
+			return names
+		}
+		eventually(active).Should(HaveLen(1))
+		waitForQuiet()
+		consistently(active).Should(HaveLen(1))
+	})
+
 	It("M5: a Membership for a user who does not exist yet is a pending invitation, active when the User appears", func() {
 		s := newMemberSetup()
 		invited := newUser(unique("invited"), unique("invited")+"@example.com")
@@ -170,7 +192,7 @@ var _ = Describe("Membership controller", func() {
 func bindingsOf(m *v1.Membership) []rbacv1.RoleBinding {
 	GinkgoHelper()
 	bindings := &rbacv1.RoleBindingList{}
-	Expect(k8sClient.List(ctx, bindings, client.InNamespace(m.Namespace), client.MatchingLabels{controllers.MembershipLabel: m.Name})).To(Succeed())
+	Expect(k8sClient.List(ctx, bindings, client.InNamespace(m.Namespace), client.MatchingLabels{controllers.MembershipUIDLabel: string(m.UID)})).To(Succeed())
 	return bindings.Items
 }
 

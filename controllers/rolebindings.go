@@ -28,8 +28,9 @@ const (
 
 	// GrantLabel says why a RoleBinding exists: "owner" or "membership".
 	GrantLabel = "clientarea.dev/grant"
-	// MembershipLabel names the Membership a RoleBinding grants.
-	MembershipLabel = "clientarea.dev/membership"
+	// MembershipUIDLabel is the UID of the Membership a RoleBinding grants
+	// (a UID, not the name: a label value has at most 63 characters).
+	MembershipUIDLabel = "clientarea.dev/membership-uid"
 
 	grantOwner      = "owner"
 	grantMembership = "membership"

@@ -103,6 +103,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	}
 	users := &UserReconciler{
 		Client:          mgr.GetClient(),
+		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
 		Recorder:        mgr.GetEventRecorder("user-controller"),
 	}

@@ -119,6 +119,10 @@ func countWrites(c client.WithWatch) client.WithWatch {
 			count("patch", obj)
 			return checked(c.Patch(ctx, obj, patch, opts...))
 		},
+		DeleteAllOf: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteAllOfOption) error {
+			count("deletecollection", obj)
+			return checked(c.DeleteAllOf(ctx, obj, opts...))
+		},
 		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
 			count("delete", obj)
 			return checked(c.Delete(ctx, obj, opts...))

@@ -38,8 +38,9 @@ const (
 	// userFinalizer releases the User's e-mail claim and waits for its
 	// accounts to move before the User goes (U3).
 	userFinalizer = "clientarea.dev/user"
-	// ClaimUserLabel names the User that holds an EmailClaim.
-	ClaimUserLabel = "clientarea.dev/user"
+	// ClaimUserUIDLabel is the UID of the User that holds an EmailClaim (a
+	// UID, not the name: a label value has at most 63 characters).
+	ClaimUserUIDLabel = "clientarea.dev/user-uid"
 
 	indexUserEmail = "spec.email.lower"
 )
@@ -48,11 +49,13 @@ const (
 // lists the user's accounts (U2) and holds deletion of an owner (U3).
 type UserReconciler struct {
 	client.Client
+	// APIReader confirms, past the cache, that a deleted user owns nothing.
+	APIReader       client.Reader
 	NamespacePrefix string
 	Recorder        events.EventRecorder
 }
 
-// +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch;update
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users/finalizers,verbs=update
 // +kubebuilder:rbac:groups=clientarea.dev,resources=emailclaims,verbs=get;list;watch;create;delete
@@ -108,7 +111,7 @@ func (r *UserReconciler) reconcileClaim(ctx context.Context, user *v1.User) erro
 		return err
 	}
 	claim := &v1.EmailClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{ManagedByLabel: ManagedByValue, ClaimUserLabel: user.Name}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{ManagedByLabel: ManagedByValue, ClaimUserUIDLabel: string(user.UID)}},
 		Spec:       v1.EmailClaimSpec{Email: v1.EmailAddress(email), User: v1.ObjectName(user.Name), UserUID: string(user.UID)},
 	}
 	// Read first: the common case, a claim we already hold, costs no write.
@@ -144,7 +147,7 @@ func (r *UserReconciler) reconcileClaim(ctx context.Context, user *v1.User) erro
 // no longer has (U4).
 func (r *UserReconciler) releaseClaims(ctx context.Context, user *v1.User, keep string) error {
 	claims := &v1.EmailClaimList{}
-	if err := r.List(ctx, claims, client.MatchingLabels{ClaimUserLabel: user.Name}); err != nil {
+	if err := r.List(ctx, claims, client.MatchingLabels{ClaimUserUIDLabel: string(user.UID)}); err != nil {
 		return err
 	}
 	var errs []error
@@ -194,7 +197,14 @@ func (r *UserReconciler) reconcileAccounts(ctx context.Context, user *v1.User) e
 		accounts = append(accounts, v1.UserAccount{Account: account, Namespace: membership.Namespace, Role: v1.RoleMember,
 			Permissions: slices.Clone(membership.Spec.Permissions)})
 	}
-	slices.SortFunc(accounts, func(a, b v1.UserAccount) int { return strings.Compare(a.Account, b.Account) })
+	// Owner before member for the same account, so the dedupe below keeps
+	// the same entry on every reconcile.
+	slices.SortStableFunc(accounts, func(a, b v1.UserAccount) int {
+		if c := strings.Compare(a.Account, b.Account); c != 0 {
+			return c
+		}
+		return strings.Compare(string(b.Role), string(a.Role)) // Owner before Member
+	})
 	// One entry per account: an owner's own (inert) membership does not list
 	// the account twice.
 	user.Status.Accounts = slices.CompactFunc(accounts, func(a, b v1.UserAccount) bool { return a.Account == b.Account })
@@ -204,18 +214,13 @@ func (r *UserReconciler) reconcileAccounts(ctx context.Context, user *v1.User) e
 // reconcileDelete holds the deletion of an owner until its accounts have
 // moved (U3), then releases the user's address.
 func (r *UserReconciler) reconcileDelete(ctx context.Context, user *v1.User) error {
-	owned := &v1.AccountList{}
-	if err := r.List(ctx, owned, client.MatchingFields{indexAccountOwner: user.Name}); err != nil {
+	owned, err := r.ownedAccounts(ctx, user)
+	if err != nil {
 		return err
 	}
-	if len(owned.Items) > 0 {
-		names := make([]string, 0, len(owned.Items))
-		for _, account := range owned.Items {
-			names = append(names, account.Name)
-		}
-		slices.Sort(names)
+	if len(owned) > 0 {
 		setCondition(&user.Status.Conditions, user.Generation, ConditionDeletionBlocked, metav1.ConditionTrue, ReasonOwnsAccounts,
-			fmt.Sprintf("the user owns accounts %s; transfer them with an OwnershipTransfer first", strings.Join(names, ", ")))
+			fmt.Sprintf("the user owns accounts %s; transfer them with an OwnershipTransfer first", strings.Join(owned, ", ")))
 		return nil // the Account watch brings us back when ownership moves
 	}
 	// Access stops at once: the claim goes, and with it every grant (U3).
@@ -226,6 +231,24 @@ func (r *UserReconciler) reconcileDelete(ctx context.Context, user *v1.User) err
 		return r.Update(ctx, user)
 	}
 	return nil
+}
+
+// ownedAccounts names the accounts a user owns. It asks the API server, not
+// the cache, which may not have seen an Account created a moment ago: a user
+// let go while owning one would leave it without an owner (A1).
+func (r *UserReconciler) ownedAccounts(ctx context.Context, user *v1.User) ([]string, error) {
+	accounts := &v1.AccountList{}
+	if err := r.APIReader.List(ctx, accounts); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, account := range accounts.Items {
+		if string(account.Spec.Owner) == user.Name {
+			names = append(names, account.Name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // SetupWithManager watches Users, their claims, and the accounts and

@@ -56,6 +56,13 @@ var _ = Describe("User controller", func() {
 		}).Should(Succeed())
 	})
 
+	It("U1: a User whose name is longer than a label value (63) still claims its address", func() {
+		user := newUser(unique(strings.Repeat("long", 20)), unique("long")+"@example.com")
+		create(user)
+		claimed := condition(user, func() []metav1.Condition { return user.Status.Conditions }, controllers.ConditionEmailClaimed)
+		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonEmailClaimed))
+	})
+
 	It("U1: when the holder of an address is deleted, a waiting User takes it over", func() {
 		email := unique("handover") + "@example.com"
 		first := newUser(unique("first"), email)
