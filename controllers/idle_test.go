@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"context"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -21,5 +23,20 @@ var _ = Describe("Idle operator", func() {
 		before := operatorWrites.Load()
 		Consistently(func() int64 { return operatorWrites.Load() - before }).
 			WithTimeout(30 * time.Second).WithPolling(time.Second).Should(BeZero())
+	})
+
+	It("G4: a restarted operator reconciles everything again and writes nothing: no binding or namespace is re-created", func() {
+		s := newMemberSetup()
+		create(s.membership("member", s.member.Name, v1.PermissionDomains, v1.PermissionContacts))
+		waitForQuiet()
+
+		// A second manager starts from empty caches, like a restart, and
+		// reconciles every object while the first keeps running.
+		restartCtx, stop := context.WithCancel(ctx)
+		var restartWrites atomic.Int64
+		wait := startOperator(restartCtx, &restartWrites)
+		DeferCleanup(func() { stop(); wait() })
+		Consistently(func() int64 { return restartWrites.Load() }).
+			WithTimeout(5 * time.Second).WithPolling(250 * time.Millisecond).Should(BeZero())
 	})
 })

@@ -12,9 +12,11 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -56,8 +58,21 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(env.Stop)
 	k8sClient = env.Client
 
-	// The operator runs as its service account, with only its generated role
-	// (config/rbac/role.yaml): what it lacks, it cannot do here either (G3).
+	// Cleanups run last-registered first: the manager stops before the
+	// control plane, which would otherwise wait on the manager's watches.
+	stop := startOperator(ctx, &operatorWrites)
+	DeferCleanup(func() {
+		cancel()
+		stop()
+	})
+})
+
+// startOperator starts the operator's manager, as the operator's service
+// account with only its generated role (config/rbac/role.yaml): what it
+// lacks, it cannot do here either (G3). Every write it makes is counted in
+// writes. The returned function waits for the manager to stop after ctx ends.
+func startOperator(ctx context.Context, writes *atomic.Int64) (wait func()) {
+	GinkgoHelper()
 	mgr, err := ctrl.NewManager(env.ConfigAs(testenv.OperatorUser, testenv.OperatorGroups...), ctrl.Options{
 		Scheme:  scheme.Scheme,
 		Cache:   controllers.CacheOptions(),
@@ -67,8 +82,10 @@ var _ = BeforeSuite(func() {
 			if err != nil {
 				return nil, err
 			}
-			return countWrites(c), nil
+			return countWrites(c, writes), nil
 		},
+		// A second manager in the same process reuses the controller names.
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{NamespacePrefix: namespacePrefix, Clock: testClock})).To(Succeed())
@@ -78,15 +95,9 @@ var _ = BeforeSuite(func() {
 		defer close(stopped)
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-	// Cleanups run last-registered first: stop the manager, wait for it, then
-	// the control plane (registered above), which would otherwise wait on the
-	// manager's open watches.
-	DeferCleanup(func() {
-		cancel()
-		<-stopped
-	})
 	Expect(mgr.GetCache().WaitForCacheSync(ctx)).To(BeTrue())
-})
+	return func() { <-stopped }
+}
 
 var _ = AfterEach(func() {
 	Expect(operatorForbidden.Load()).To(BeZero(), "G3: the operator, with only its generated role, was forbidden a write it needed")
@@ -94,9 +105,9 @@ var _ = AfterEach(func() {
 
 // countWrites wraps the operator's client so that every write it makes,
 // status writes included, is counted.
-func countWrites(c client.WithWatch) client.WithWatch {
+func countWrites(c client.WithWatch, writes *atomic.Int64) client.WithWatch {
 	count := func(verb string, obj client.Object) {
-		operatorWrites.Add(1)
+		writes.Add(1)
 		GinkgoWriter.Printf("operator write: %s %T %s/%s\n", verb, obj, obj.GetNamespace(), obj.GetName())
 	}
 	checked := func(err error) error {
