@@ -76,20 +76,13 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := account.DeepCopy()
-	defer func() {
-		if err := patchStatusIfChanged(ctx, r.Client, before, account, accountStatus); err != nil && !apierrors.IsNotFound(err) {
-			retErr = kerrors.NewAggregate([]error{retErr, fmt.Errorf("patching status: %w", err)})
-		}
-	}()
+	defer patchStatusOnExit(ctx, r.Client, account.DeepCopy(), account, accountStatus, &retErr)
 
 	if !account.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, account)
 	}
-	if controllerutil.AddFinalizer(account, accountFinalizer) {
-		if err := r.Update(ctx, account); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := ensureFinalizer(ctx, r.Client, account, accountFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	errs := []error{

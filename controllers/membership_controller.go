@@ -10,7 +10,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,12 +53,7 @@ func (r *MembershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err := r.Get(ctx, req.NamespacedName, membership); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := membership.DeepCopy()
-	defer func() {
-		if err := patchStatusIfChanged(ctx, r.Client, before, membership, membershipStatus); err != nil && !apierrors.IsNotFound(err) {
-			retErr = kerrors.NewAggregate([]error{retErr, fmt.Errorf("patching status: %w", err)})
-		}
-	}()
+	defer patchStatusOnExit(ctx, r.Client, membership.DeepCopy(), membership, membershipStatus, &retErr)
 
 	if !membership.DeletionTimestamp.IsZero() {
 		// Access goes at once (M2), before the Membership itself.
@@ -71,10 +65,8 @@ func (r *MembershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 		return ctrl.Result{}, nil
 	}
-	if controllerutil.AddFinalizer(membership, membershipFinalizer) {
-		if err := r.Update(ctx, membership); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := ensureFinalizer(ctx, r.Client, membership, membershipFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	state, reason, message, email, err := r.evaluate(ctx, membership)

@@ -2,6 +2,11 @@ package controllers
 
 import (
 	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -18,6 +23,23 @@ func patchStatusIfChanged(ctx context.Context, c client.Client, before, obj clie
 		return nil
 	}
 	return c.Status().Patch(ctx, obj, client.MergeFrom(before))
+}
+
+// patchStatusOnExit is deferred by every Reconcile, with before taken when
+// the object was read: it writes the status once, at the end, if it changed,
+// and adds a failure to the reconcile's error.
+func patchStatusOnExit(ctx context.Context, c client.Client, before, obj client.Object, statusOf func(client.Object) any, retErr *error) {
+	if err := patchStatusIfChanged(ctx, c, before, obj, statusOf); err != nil && !apierrors.IsNotFound(err) {
+		*retErr = kerrors.NewAggregate([]error{*retErr, fmt.Errorf("patching status: %w", err)})
+	}
+}
+
+// ensureFinalizer adds a finalizer, writing only when it was missing.
+func ensureFinalizer(ctx context.Context, c client.Client, obj client.Object, finalizer string) error {
+	if !controllerutil.AddFinalizer(obj, finalizer) {
+		return nil
+	}
+	return c.Update(ctx, obj)
 }
 
 // setCondition sets a condition for the object's current generation.

@@ -67,20 +67,13 @@ func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	if err := r.Get(ctx, req.NamespacedName, user); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := user.DeepCopy()
-	defer func() {
-		if err := patchStatusIfChanged(ctx, r.Client, before, user, userStatus); err != nil && !apierrors.IsNotFound(err) {
-			retErr = kerrors.NewAggregate([]error{retErr, fmt.Errorf("patching status: %w", err)})
-		}
-	}()
+	defer patchStatusOnExit(ctx, r.Client, user.DeepCopy(), user, userStatus, &retErr)
 
 	if !user.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, user)
 	}
-	if controllerutil.AddFinalizer(user, userFinalizer) {
-		if err := r.Update(ctx, user); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := ensureFinalizer(ctx, r.Client, user, userFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 	errs := []error{r.reconcileClaim(ctx, user), r.reconcileAccounts(ctx, user)}
 	setSummaryReady(&user.Status.Conditions, user.Generation, ConditionEmailClaimed)
