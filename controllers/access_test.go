@@ -15,6 +15,7 @@ import (
 	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/controllers"
 	"clientarea.dev/clientarea-operator/internal/fixtures"
+	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
 // The kinds that live in an account namespace, and the verbs checked on each.
@@ -33,6 +34,7 @@ const (
 type identity struct {
 	name    string
 	email   string
+	groups  []string
 	allowed map[string]string
 }
 
@@ -54,14 +56,19 @@ var _ = Describe("Access matrix: who may do what in an account, enforced by the 
 		accountName, namespace = account.Name, namespacePrefix+account.Name
 
 		rows = []identity{
-			{"owner (A3)", string(owner.Spec.Email), map[string]string{"memberships": manage, "contacts": manage, "domains": manage, "invoices": readOnly}},
-			{"member: Invoices (M1)", "", map[string]string{"invoices": readOnly}},
-			{"member: Domains (M1)", "", map[string]string{"domains": manage, "contacts": readOnly}},
-			{"member: Contacts (M1)", "", map[string]string{"contacts": manage}},
-			{"member: Members (M1)", "", map[string]string{"memberships": readOnly}},
-			{"member: All (M1, M3)", "", map[string]string{"contacts": manage, "domains": manage, "invoices": readOnly, "memberships": readOnly}},
-			{"owner of another account (A5)", "outsider-" + suffix + "@other.example", map[string]string{}},
-			{"user with no account (A5)", "nobody-" + suffix + "@example.com", map[string]string{}},
+			{"owner (A3)", string(owner.Spec.Email), nil, map[string]string{"memberships": manage, "contacts": manage, "domains": manage, "invoices": readOnly}},
+			{"member: Invoices (M1)", "", nil, map[string]string{"invoices": readOnly}},
+			{"member: Domains (M1)", "", nil, map[string]string{"domains": manage, "contacts": readOnly}},
+			{"member: Contacts (M1)", "", nil, map[string]string{"contacts": manage}},
+			{"member: Members (M1)", "", nil, map[string]string{"memberships": readOnly}},
+			{"member: All (M1, M3)", "", nil, map[string]string{"contacts": manage, "domains": manage, "invoices": readOnly, "memberships": readOnly}},
+			{"owner of another account (A5)", "outsider-" + suffix + "@other.example", nil, map[string]string{}},
+			{"user with no account (A5)", "nobody-" + suffix + "@example.com", nil, map[string]string{}},
+			// G3: the operator reads what it reconciles and updates
+			// memberships only for their finalizer; it cannot create or
+			// delete anything of an account.
+			{"operator (G3)", testenv.OperatorUser, testenv.OperatorGroups, map[string]string{
+				"memberships": "get,list,update", "domains": readOnly, "invoices": readOnly}},
 		}
 		create(newUser("outsider-"+suffix, rows[6].email))
 		create(newUser("nobody-"+suffix, rows[7].email))
@@ -100,7 +107,7 @@ var _ = Describe("Access matrix: who may do what in an account, enforced by the 
 		fmt.Fprintf(&table, "| identity | %s |\n|---|%s\n", strings.Join(matrixKinds, " | "), strings.Repeat("---|", len(matrixKinds)))
 		var mismatches []string
 		for _, row := range rows {
-			c, err := env.ClientAs(row.email)
+			c, err := env.ClientAs(row.email, row.groups...)
 			Expect(err).NotTo(HaveOccurred())
 			cells := []string{}
 			for _, kind := range matrixKinds {
