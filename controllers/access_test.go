@@ -64,11 +64,12 @@ var _ = Describe("Access matrix: who may do what in an account, enforced by the 
 			{"member: All (M1, M3)", "", nil, map[string]string{"contacts": manage, "domains": manage, "invoices": readOnly, "memberships": readOnly}},
 			{"owner of another account (A5)", "outsider-" + suffix + "@other.example", nil, map[string]string{}},
 			{"user with no account (A5)", "nobody-" + suffix + "@example.com", nil, map[string]string{}},
-			// G3: the operator reads what it reconciles and updates
-			// memberships only for their finalizer; it cannot create or
-			// delete anything of an account.
+			// G3: the operator reads what it reconciles; it manages
+			// memberships (their finalizer, and the previous owner's after a
+			// transfer, T1) and cannot create or change contacts, domains or
+			// invoices.
 			{"operator (G3)", testenv.OperatorUser, testenv.OperatorGroups, map[string]string{
-				"memberships": "get,list,update", "domains": readOnly, "invoices": readOnly}},
+				"memberships": manage, "domains": readOnly, "invoices": readOnly}},
 		}
 		create(newUser("outsider-"+suffix, rows[6].email))
 		create(newUser("nobody-"+suffix, rows[7].email))

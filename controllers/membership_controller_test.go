@@ -32,6 +32,8 @@ func newMemberSetup() memberSetup {
 	s.account = newAccount("acct-"+suffix, s.owner.Name)
 	create(s.account)
 	eventuallyReady(s.account)
+	eventually(condition(s.member, func() []metav1.Condition { return s.member.Status.Conditions }, controllers.ConditionEmailClaimed)).
+		Should(haveStatus(metav1.ConditionTrue, controllers.ReasonEmailClaimed))
 	s.namespace = namespacePrefix + s.account.Name
 	return s
 }

@@ -114,6 +114,12 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := memberships.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("membership controller: %w", err)
 	}
+	transfers := &OwnershipTransferReconciler{
+		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: mgr.GetEventRecorder("ownershiptransfer-controller"),
+	}
+	if err := transfers.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("ownership transfer controller: %w", err)
+	}
 	return nil
 }
 

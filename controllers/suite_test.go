@@ -2,6 +2,9 @@ package controllers_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,9 +109,14 @@ var _ = AfterEach(func() {
 // countWrites wraps the operator's client so that every write it makes,
 // status writes included, is counted.
 func countWrites(c client.WithWatch, writes *atomic.Int64) client.WithWatch {
-	count := func(verb string, obj client.Object) {
+	count := func(verb string, obj client.Object) error {
+		if err := injectedFault(verb, obj); err != nil {
+			GinkgoWriter.Printf("operator write failed on purpose: %s %T %s/%s\n", verb, obj, obj.GetNamespace(), obj.GetName())
+			return err
+		}
 		writes.Add(1)
 		GinkgoWriter.Printf("operator write: %s %T %s/%s\n", verb, obj, obj.GetNamespace(), obj.GetName())
+		return nil
 	}
 	checked := func(err error) error {
 		if apierrors.IsForbidden(err) {
@@ -119,31 +127,45 @@ func countWrites(c client.WithWatch, writes *atomic.Int64) client.WithWatch {
 	}
 	return interceptor.NewClient(c, interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			count("create", obj)
+			if err := count("create", obj); err != nil {
+				return err
+			}
 			return checked(c.Create(ctx, obj, opts...))
 		},
 		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			count("update", obj)
+			if err := count("update", obj); err != nil {
+				return err
+			}
 			return checked(c.Update(ctx, obj, opts...))
 		},
 		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-			count("patch", obj)
+			if err := count("patch", obj); err != nil {
+				return err
+			}
 			return checked(c.Patch(ctx, obj, patch, opts...))
 		},
 		DeleteAllOf: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteAllOfOption) error {
-			count("deletecollection", obj)
+			if err := count("deletecollection", obj); err != nil {
+				return err
+			}
 			return checked(c.DeleteAllOf(ctx, obj, opts...))
 		},
 		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
-			count("delete", obj)
+			if err := count("delete", obj); err != nil {
+				return err
+			}
 			return checked(c.Delete(ctx, obj, opts...))
 		},
 		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			count("update "+sub, obj)
+			if err := count("update "+sub, obj); err != nil {
+				return err
+			}
 			return checked(c.SubResource(sub).Update(ctx, obj, opts...))
 		},
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-			count("patch "+sub, obj)
+			if err := count("patch "+sub, obj); err != nil {
+				return err
+			}
 			return checked(c.SubResource(sub).Patch(ctx, obj, patch, opts...))
 		},
 	})
@@ -168,4 +190,39 @@ func waitForQuiet() {
 		time.Sleep(time.Second)
 		return operatorWrites.Load() - before
 	}).WithTimeout(30*time.Second).Should(BeZero(), "the operator keeps writing")
+}
+
+// A fault makes one chosen write of the operator fail, as if the operator
+// had died just before it: the reconcile ends there and starts again from
+// what the API server holds.
+var (
+	faultMu sync.Mutex
+	fault   func(verb string, obj client.Object) error
+)
+
+// failOnce makes the skip+1-th write of verb on an object of obj's type
+// (and name, when obj has one) fail once.
+func failOnce(verb string, obj client.Object, skip int) {
+	faultMu.Lock()
+	defer faultMu.Unlock()
+	seen := 0
+	fault = func(gotVerb string, got client.Object) error {
+		if gotVerb != verb || fmt.Sprintf("%T", got) != fmt.Sprintf("%T", obj) || (obj.GetName() != "" && got.GetName() != obj.GetName()) {
+			return nil
+		}
+		if seen++; seen <= skip {
+			return nil
+		}
+		fault = nil
+		return errors.New("injected failure: the operator died here")
+	}
+}
+
+func injectedFault(verb string, obj client.Object) error {
+	faultMu.Lock()
+	defer faultMu.Unlock()
+	if fault == nil {
+		return nil
+	}
+	return fault(verb, obj)
 }
