@@ -41,7 +41,9 @@ const (
 	previousOwnerMembershipPrefix = "previous-owner"
 
 	// waitForNewOwner is not a failure: the new owner's address is still
-	// being claimed, and the transfer looks again after newOwnerRecheck.
+	// being claimed, or the account's namespace being made (both within
+	// moments of their creation), and the transfer looks again after
+	// newOwnerRecheck.
 	waitForNewOwner = "WaitForNewOwner"
 	newOwnerRecheck = time.Second
 )
@@ -117,8 +119,14 @@ func (r *OwnershipTransferReconciler) checkPreconditions(ctx context.Context, tr
 	if account.Spec.Owner == transfer.Spec.NewOwner {
 		return ReasonAlreadyOwner, fmt.Sprintf("%s already owns account %s", transfer.Spec.NewOwner, account.Name), nil
 	}
-	if account.Status.Namespace == "" || !account.DeletionTimestamp.IsZero() {
-		return ReasonAccountNotReady, fmt.Sprintf("account %s has no namespace of its own or is being deleted", account.Name), nil
+	if !account.DeletionTimestamp.IsZero() {
+		return ReasonAccountNotReady, fmt.Sprintf("account %s is being deleted", account.Name), nil
+	}
+	if account.Status.Namespace == "" {
+		if meta.IsStatusConditionFalse(account.Status.Conditions, ConditionNamespaceReady) {
+			return ReasonAccountNotReady, fmt.Sprintf("account %s has no namespace of its own", account.Name), nil
+		}
+		return waitForNewOwner, "", nil // an Account created a moment ago: its namespace is being made
 	}
 	newOwner := &v1.User{}
 	if err := r.Get(ctx, client.ObjectKey{Name: string(transfer.Spec.NewOwner)}, newOwner); err != nil {

@@ -13,14 +13,19 @@ import (
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
-// samples are the objects of config/samples, read when the test tree is built
-// so that each becomes its own table entry.
+// samples are the objects of config/samples and of config/samples/support
+// (what support applies later), read when the test tree is built so that
+// each becomes its own table entry.
 var samples = func() []*unstructured.Unstructured {
-	objects, err := testenv.ReadManifests(filepath.Join(testenv.RepoRoot(), "config", "samples"))
-	if err != nil {
-		panic(err)
+	var all []*unstructured.Unstructured
+	for _, dir := range []string{"samples", filepath.Join("samples", "support")} {
+		objects, err := testenv.ReadManifests(filepath.Join(testenv.RepoRoot(), "config", dir))
+		if err != nil {
+			panic(err)
+		}
+		all = append(all, objects...)
 	}
-	return objects
+	return all
 }()
 
 var _ = Describe("The samples of config/samples", func() {

@@ -102,7 +102,15 @@ func run() int {
 // or the manager exits, and stops what it started. It returns the exit code.
 func serve(ctx context.Context, env *envtest.Environment, assets string, withKCM bool,
 	managerArgs []string) int {
-	kubeconfig, err := writeAdminKubeconfig(env)
+	kubeconfig, err := writeKubeconfig(env, envtest.User{Name: "admin", Groups: []string{"system:masters"}}, "kubeconfig")
+	if err != nil {
+		log.Print(err)
+		return 1
+	}
+	// The manager runs as the operator's service account, with only its
+	// generated role, as in a cluster; the admission policy of A4 lets only
+	// that identity move an account's owner.
+	operatorKubeconfig, err := writeKubeconfig(env, envtest.User{Name: testenv.OperatorUser, Groups: testenv.OperatorGroups}, "operator.kubeconfig")
 	if err != nil {
 		log.Print(err)
 		return 1
@@ -127,7 +135,7 @@ func serve(ctx context.Context, env *envtest.Environment, assets string, withKCM
 		return 1
 	}
 
-	args := append([]string{"--kubeconfig", kubeconfig}, managerArgs...)
+	args := append([]string{"--kubeconfig", operatorKubeconfig}, managerArgs...)
 	manager := exec.Command(managerBinary, args...)
 	manager.Stdout, manager.Stderr = os.Stdout, os.Stderr
 	// Own process group: a Ctrl-C in the terminal reaches only this program,
@@ -162,21 +170,21 @@ dev: Ctrl-C stops everything.
 	return 0
 }
 
-// writeAdminKubeconfig provisions a system:masters user and writes its
-// kubeconfig to bin/dev/kubeconfig, returning that path.
-func writeAdminKubeconfig(env *envtest.Environment) (string, error) {
-	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+// writeKubeconfig provisions a user with a client certificate and writes its
+// kubeconfig to bin/dev/<file>, returning that path.
+func writeKubeconfig(env *envtest.Environment, user envtest.User, file string) (string, error) {
+	provisioned, err := env.AddUser(user, nil)
 	if err != nil {
-		return "", fmt.Errorf("provisioning the admin user: %w", err)
+		return "", fmt.Errorf("provisioning user %s: %w", user.Name, err)
 	}
-	data, err := admin.KubeConfig()
+	data, err := provisioned.KubeConfig()
 	if err != nil {
-		return "", fmt.Errorf("creating the admin kubeconfig: %w", err)
+		return "", fmt.Errorf("creating the kubeconfig of %s: %w", user.Name, err)
 	}
 	if err := os.MkdirAll(devDir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(devDir, "kubeconfig")
+	path := filepath.Join(devDir, file)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return "", fmt.Errorf("writing the kubeconfig: %w", err)
 	}
