@@ -114,6 +114,10 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := memberships.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("membership controller: %w", err)
 	}
+	contacts := &ContactReconciler{Client: mgr.GetClient(), NamespacePrefix: opts.NamespacePrefix}
+	if err := contacts.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("contact controller: %w", err)
+	}
 	transfers := &OwnershipTransferReconciler{
 		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: mgr.GetEventRecorder("ownershiptransfer-controller"),
 	}
@@ -139,6 +143,12 @@ func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		}},
 		{&v1.User{}, indexUserEmail, func(obj client.Object) []string {
 			return []string{normalizedEmail(obj.(*v1.User))}
+		}},
+		{&v1.Domain{}, indexDomainHolder, func(obj client.Object) []string {
+			return []string{string(obj.(*v1.Domain).Spec.HolderRef.Name)}
+		}},
+		{&v1.Account{}, indexAccountBillingTarget, func(obj client.Object) []string {
+			return billingTarget(obj.(*v1.Account))
 		}},
 	}
 	for _, index := range indexes {
