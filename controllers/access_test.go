@@ -66,10 +66,11 @@ var _ = Describe("Access matrix: who may do what in an account, enforced by the 
 			{"user with no account (A5)", "nobody-" + suffix + "@example.com", nil, map[string]string{}},
 			// G3: the operator reads what it reconciles; it manages
 			// memberships (their finalizer, and the previous owner's after a
-			// transfer, T1), updates contacts only for their finalizer (C3),
-			// and cannot create or change domains or invoices.
+			// transfer, T1), updates contacts and domains only for their
+			// finalizer and holder label (C3, D6), and creates or deletes
+			// none of them; invoices it only reads.
 			{"operator (G3)", testenv.OperatorUser, testenv.OperatorGroups, map[string]string{
-				"memberships": manage, "contacts": "get,list,update", "domains": readOnly, "invoices": readOnly}},
+				"memberships": manage, "contacts": "get,list,update", "domains": "get,list,update", "invoices": readOnly}},
 		}
 		create(newUser("outsider-"+suffix, rows[6].email))
 		create(newUser("nobody-"+suffix, rows[7].email))

@@ -52,10 +52,7 @@ var _ = Describe("Account members and deletion", func() {
 
 	It("A8: an account that holds active domains is not deleted until they are gone, and says why", func() {
 		s := newMemberSetup()
-		domain := fixtures.Domain(s.namespace)
-		create(domain)
-		domain.Status.State = v1.DomainActive
-		Expect(k8sClient.Status().Update(ctx, domain)).To(Succeed())
+		domain := activeDomain(s)
 
 		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
 		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, controllers.ConditionDeleting)
@@ -159,3 +156,20 @@ var _ = Describe("Customer numbers", func() {
 		}).Should(Equal(number))
 	})
 })
+
+// activeDomain registers a domain with a unique name in the setup's account,
+// held by a new Contact, and waits until it is Active.
+func activeDomain(s memberSetup) *v1.Domain {
+	GinkgoHelper()
+	holder := fixtures.Contact(s.namespace)
+	create(holder)
+	domain := fixtures.Domain(s.namespace)
+	domain.Spec.DomainName = v1.DomainName(unique("shop") + ".de")
+	domain.Spec.HolderRef.Name = v1.ObjectName(holder.Name)
+	create(domain)
+	eventually(func(g Gomega) v1.DomainState {
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(domain), domain)).To(Succeed())
+		return domain.Status.State
+	}).Should(Equal(v1.DomainActive))
+	return domain
+}

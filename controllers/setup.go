@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/registrar"
 )
 
 const (
@@ -42,8 +43,12 @@ type Options struct {
 	// NamespacePrefix is prepended to an Account's name to name its
 	// namespace. Empty means DefaultNamespacePrefix.
 	NamespacePrefix string
-	// Clock tells the time, for membership expiry (M5). Nil means the real clock.
+	// Clock tells the time, for membership expiry (M5) and the domain
+	// lifecycle (D4). Nil means the real clock.
 	Clock clock.PassiveClock
+	// Registrar registers and renews domains (D4). Nil means the built-in
+	// registrar, which completes inside the cluster.
+	Registrar registrar.Registrar
 }
 
 // Validate reports an unusable option.
@@ -71,8 +76,10 @@ func CacheOptions() cache.Options {
 	managed = managed.Add(*requirement)
 	return cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Namespace{}:   {Label: managed},
-			&rbacv1.RoleBinding{}: {Label: managed},
+			&corev1.Namespace{}:      {Label: managed},
+			&rbacv1.RoleBinding{}:    {Label: managed},
+			&rbacv1.Role{}:           {Label: managed},
+			&corev1.ServiceAccount{}: {Label: managed},
 		},
 	}
 }
@@ -87,6 +94,9 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
+	}
+	if opts.Registrar == nil {
+		opts.Registrar = registrar.Builtin{Clock: opts.Clock}
 	}
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
@@ -118,6 +128,10 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := contacts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("contact controller: %w", err)
 	}
+	domains := &DomainReconciler{Client: mgr.GetClient(), Registrar: opts.Registrar, Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix}
+	if err := domains.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("domain controller: %w", err)
+	}
 	transfers := &OwnershipTransferReconciler{
 		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: mgr.GetEventRecorder("ownershiptransfer-controller"),
 	}
@@ -146,6 +160,9 @@ func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		}},
 		{&v1.Domain{}, indexDomainHolder, func(obj client.Object) []string {
 			return []string{string(obj.(*v1.Domain).Spec.HolderRef.Name)}
+		}},
+		{&v1.Domain{}, indexDomainName, func(obj client.Object) []string {
+			return []string{domainNameOf(obj.(*v1.Domain))}
 		}},
 		{&v1.Account{}, indexAccountBillingTarget, func(obj client.Object) []string {
 			return billingTarget(obj.(*v1.Account))

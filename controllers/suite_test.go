@@ -25,6 +25,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"clientarea.dev/clientarea-operator/controllers"
+	"clientarea.dev/clientarea-operator/internal/registrar"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -48,6 +49,9 @@ var (
 	operatorForbidden atomic.Int64
 	// testClock is the operator's clock; tests move it forward past expiries.
 	testClock = clocktesting.NewFakePassiveClock(time.Now())
+	// testRegistrar is the built-in registrar on testClock, which tests can
+	// make fail (D4).
+	testRegistrar = &fakeRegistrar{Builtin: registrar.Builtin{Clock: testClock}, failures: map[string]int{}}
 )
 
 var _ = BeforeSuite(func() {
@@ -91,7 +95,7 @@ func startOperator(ctx context.Context, writes *atomic.Int64) (wait func()) {
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{NamespacePrefix: namespacePrefix, Clock: testClock})).To(Succeed())
+	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{NamespacePrefix: namespacePrefix, Clock: testClock, Registrar: testRegistrar})).To(Succeed())
 	stopped := make(chan struct{})
 	go func() {
 		defer GinkgoRecover()
@@ -225,4 +229,54 @@ func injectedFault(verb string, obj client.Object) error {
 		return nil
 	}
 	return fault(verb, obj)
+}
+
+// fakeRegistrar is the built-in registrar, except that it fails the next
+// calls for a domain name as often as a test asks.
+type fakeRegistrar struct {
+	registrar.Builtin
+	mu       sync.Mutex
+	failures map[string]int
+	calls    map[string]int
+}
+
+func (f *fakeRegistrar) failNext(name string, times int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures[name] = times
+}
+
+// callsFor is how often the registry was asked to register or renew name.
+func (f *fakeRegistrar) callsFor(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[name]
+}
+
+func (f *fakeRegistrar) call(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[name]++
+	if f.failures[name] > 0 {
+		f.failures[name]--
+		return errors.New("registry unavailable")
+	}
+	return nil
+}
+
+func (f *fakeRegistrar) Register(ctx context.Context, name string, years int32) (registrar.Registration, error) {
+	if err := f.call(name); err != nil {
+		return registrar.Registration{}, err
+	}
+	return f.Builtin.Register(ctx, name, years)
+}
+
+func (f *fakeRegistrar) Renew(ctx context.Context, name string, expiresAt time.Time, years int32) (registrar.Registration, error) {
+	if err := f.call(name); err != nil {
+		return registrar.Registration{}, err
+	}
+	return f.Builtin.Renew(ctx, name, expiresAt, years)
 }
