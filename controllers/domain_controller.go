@@ -15,6 +15,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -60,9 +61,14 @@ const (
 // and its holder label (D6).
 type DomainReconciler struct {
 	client.Client
-	Registrar       registrar.Registrar
-	Clock           clock.PassiveClock
-	NamespacePrefix string
+	// APIReader reads a Domain past the cache before a registry call.
+	APIReader client.Reader
+	Registrar registrar.Registrar
+	// RegistrarTimeout bounds each registrar call, so that a registry that
+	// hangs holds up one domain for a while, not the controller for ever.
+	RegistrarTimeout time.Duration
+	Clock            clock.PassiveClock
+	NamespacePrefix  string
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domains,verbs=get;list;watch;update;patch
@@ -187,8 +193,13 @@ func (r *DomainReconciler) reconcileRegistration(ctx context.Context, domain *v1
 		return ctrl.Result{}, nil
 	}
 	years := max(domain.Spec.PeriodYears, 1)
+	if err := r.adoptLiveRegistration(ctx, domain); err != nil {
+		return ctrl.Result{}, err
+	}
 	if domain.Status.RegisteredAt == nil {
-		registration, err := r.Registrar.Register(ctx, domain.Status.DomainName, years)
+		callCtx, cancel := context.WithTimeout(ctx, r.RegistrarTimeout)
+		registration, err := r.Registrar.Register(callCtx, domain.Status.DomainName, years)
+		cancel()
 		if err != nil {
 			domain.Status.State = v1.DomainPending
 			setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionFalse, ReasonRegistrationFailed, err.Error())
@@ -205,7 +216,9 @@ func (r *DomainReconciler) reconcileRegistration(ctx context.Context, domain *v1
 	autoRenew := domain.Spec.AutoRenew == nil || *domain.Spec.AutoRenew
 	switch {
 	case autoRenew && !now.Before(expiresAt.Add(-RenewBefore)):
-		registration, err := r.Registrar.Renew(ctx, domain.Status.DomainName, expiresAt, years)
+		callCtx, cancel := context.WithTimeout(ctx, r.RegistrarTimeout)
+		registration, err := r.Registrar.Renew(callCtx, domain.Status.DomainName, expiresAt, years)
+		cancel()
 		if err != nil {
 			setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRegistrationFailed, "renewal failed: "+err.Error())
 			return ctrl.Result{}, fmt.Errorf("renewing %s: %w", domain.Status.DomainName, err)
@@ -224,6 +237,28 @@ func (r *DomainReconciler) reconcileRegistration(ctx context.Context, domain *v1
 		return ctrl.Result{RequeueAfter: expiresAt.Add(-RenewBefore).Sub(now)}, nil
 	}
 	return ctrl.Result{RequeueAfter: expiresAt.Sub(now)}, nil
+}
+
+// adoptLiveRegistration takes the registration times from the API server
+// when the cache lags behind them, so that a registration or renewal that
+// just happened is not asked of the registry a second time.
+func (r *DomainReconciler) adoptLiveRegistration(ctx context.Context, domain *v1.Domain) error {
+	now := r.Clock.Now()
+	dueForCall := domain.Status.RegisteredAt == nil ||
+		!now.Before(domain.Status.ExpiresAt.Add(-RenewBefore))
+	if !dueForCall {
+		return nil
+	}
+	live := &v1.Domain{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(domain), live); err != nil {
+		return err
+	}
+	if live.Status.RegisteredAt != nil && (domain.Status.ExpiresAt == nil || live.Status.ExpiresAt.After(domain.Status.ExpiresAt.Time)) {
+		domain.Status.RegisteredAt = live.Status.RegisteredAt
+		domain.Status.ExpiresAt = live.Status.ExpiresAt
+		domain.Status.State = live.Status.State
+	}
+	return nil
 }
 
 func (r *DomainReconciler) setReady(domain *v1.Domain) {
@@ -364,6 +399,8 @@ func newAuthCode() (string, error) {
 func (r *DomainReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Domain{}).
+		// Registrar calls wait on a registry: several domains at a time.
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).

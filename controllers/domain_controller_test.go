@@ -82,6 +82,58 @@ var _ = Describe("Domain controller", func() {
 		Expect(domain.Status.ExpiresAt.Time).To(Equal(domain.Status.RegisteredAt.AddDate(int(domain.Spec.PeriodYears), 0, 0)))
 	})
 
+	It("D4: a registry that hangs holds up only its domain; when it answers late, the domain becomes Active", func() {
+		s := newMemberSetup()
+		holder := fixtures.Contact(s.namespace)
+		create(holder)
+		slow := fixtures.Domain(s.namespace)
+		slow.Spec.DomainName = v1.DomainName(unique("slow") + ".de")
+		slow.Spec.HolderRef.Name = v1.ObjectName(holder.Name)
+		release := testRegistrar.hang(string(slow.Spec.DomainName))
+		create(slow)
+
+		fast := activeDomain(s) // registered meanwhile
+		Expect(fast.Status.State).To(Equal(v1.DomainActive))
+		eventually(func(g Gomega) string {
+			stateOf(slow)(g)
+			return apimetaCondition(slow.Status.Conditions, controllers.ConditionRegistered).Reason
+		}).Should(Equal(controllers.ReasonRegistrationFailed), "the call timed out")
+		consistently(stateOf(slow)).Should(Equal(v1.DomainPending))
+
+		release()
+		eventually(stateOf(slow)).Should(Equal(v1.DomainActive))
+	})
+
+	It("D3, C2: the reseller story: the agency registers a domain held by its customer; editing the account's own contact changes neither holder nor domain", func() {
+		s := newMemberSetup()
+		customer := fixtures.Contact(s.namespace)
+		customer.GenerateName, customer.Name = "", "herr-mustermann"
+		customer.Spec.Name, customer.Spec.Organisation = "Max Mustermann", ""
+		create(customer)
+		domain := fixtures.Domain(s.namespace)
+		domain.Spec.DomainName = v1.DomainName(unique("mustermann") + ".de")
+		domain.Spec.HolderRef.Name = v1.ObjectName(customer.Name)
+		create(domain)
+		eventually(stateOf(domain)).Should(Equal(v1.DomainActive))
+		Expect(domain.Status.HolderName).To(Equal("Max Mustermann"), "the holder is the customer, not the agency")
+		Expect(s.account.Spec.Contact.Name).NotTo(Equal(domain.Status.HolderName))
+
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account)).To(Succeed())
+		edited := s.account.DeepCopy()
+		edited.Spec.Contact.Name = "Werbeagentur XYZ GmbH, Buchhaltung"
+		edited.Spec.Contact.City = "Hamburg"
+		Expect(k8sClient.Update(ctx, edited)).To(Succeed())
+		holderBefore := customer.Spec.DeepCopy()
+		domainBefore := domain.Spec.DeepCopy()
+		consistently(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(customer), customer)).To(Succeed())
+			g.Expect(customer.Spec).To(Equal(*holderBefore))
+			stateOf(domain)(g)
+			g.Expect(domain.Spec).To(Equal(*domainBefore))
+			g.Expect(domain.Status.HolderName).To(Equal("Max Mustermann"))
+		}).Should(Succeed())
+	})
+
 	It("D4: an auto-renewing domain is renewed before it expires; one without auto-renew expires", func() {
 		s := newMemberSetup()
 		renewing, expiring := activeDomain(s), activeDomain(s)
@@ -147,13 +199,12 @@ var _ = Describe("Domain controller", func() {
 	})
 })
 
+// apimetaCondition returns a condition, or an empty one when it is not set.
 func apimetaCondition(conditions []metav1.Condition, conditionType string) metav1.Condition {
-	GinkgoHelper()
 	for _, c := range conditions {
 		if c.Type == conditionType {
 			return c
 		}
 	}
-	Fail("no condition " + conditionType)
 	return metav1.Condition{}
 }

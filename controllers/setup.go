@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -49,6 +50,8 @@ type Options struct {
 	// Registrar registers and renews domains (D4). Nil means the built-in
 	// registrar, which completes inside the cluster.
 	Registrar registrar.Registrar
+	// RegistrarTimeout bounds each registrar call. Zero means 30 seconds.
+	RegistrarTimeout time.Duration
 }
 
 // Validate reports an unusable option.
@@ -95,6 +98,9 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
+	if opts.RegistrarTimeout == 0 {
+		opts.RegistrarTimeout = 30 * time.Second
+	}
 	if opts.Registrar == nil {
 		opts.Registrar = registrar.Builtin{Clock: opts.Clock}
 	}
@@ -128,7 +134,10 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := contacts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("contact controller: %w", err)
 	}
-	domains := &DomainReconciler{Client: mgr.GetClient(), Registrar: opts.Registrar, Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix}
+	domains := &DomainReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
+		Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix,
+	}
 	if err := domains.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("domain controller: %w", err)
 	}

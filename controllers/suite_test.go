@@ -95,7 +95,9 @@ func startOperator(ctx context.Context, writes *atomic.Int64) (wait func()) {
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{NamespacePrefix: namespacePrefix, Clock: testClock, Registrar: testRegistrar})).To(Succeed())
+	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{
+		NamespacePrefix: namespacePrefix, Clock: testClock, Registrar: testRegistrar, RegistrarTimeout: 2 * time.Second,
+	})).To(Succeed())
 	stopped := make(chan struct{})
 	go func() {
 		defer GinkgoRecover()
@@ -238,6 +240,20 @@ type fakeRegistrar struct {
 	mu       sync.Mutex
 	failures map[string]int
 	calls    map[string]int
+	hangs    map[string]chan struct{}
+}
+
+// hang makes calls for name block until release is called (or the call's
+// context ends): a registry that does not answer, then answers late.
+func (f *fakeRegistrar) hang(name string) (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hangs == nil {
+		f.hangs = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	f.hangs[name] = ch
+	return func() { close(ch) }
 }
 
 func (f *fakeRegistrar) failNext(name string, times int) {
@@ -253,7 +269,17 @@ func (f *fakeRegistrar) callsFor(name string) int {
 	return f.calls[name]
 }
 
-func (f *fakeRegistrar) call(name string) error {
+func (f *fakeRegistrar) call(ctx context.Context, name string) error {
+	f.mu.Lock()
+	hang := f.hangs[name]
+	f.mu.Unlock()
+	if hang != nil {
+		select {
+		case <-hang:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.calls == nil {
@@ -268,14 +294,14 @@ func (f *fakeRegistrar) call(name string) error {
 }
 
 func (f *fakeRegistrar) Register(ctx context.Context, name string, years int32) (registrar.Registration, error) {
-	if err := f.call(name); err != nil {
+	if err := f.call(ctx, name); err != nil {
 		return registrar.Registration{}, err
 	}
 	return f.Builtin.Register(ctx, name, years)
 }
 
 func (f *fakeRegistrar) Renew(ctx context.Context, name string, expiresAt time.Time, years int32) (registrar.Registration, error) {
-	if err := f.call(name); err != nil {
+	if err := f.call(ctx, name); err != nil {
 		return registrar.Registration{}, err
 	}
 	return f.Builtin.Renew(ctx, name, expiresAt, years)
