@@ -142,6 +142,7 @@ var _ = Describe("Domain controller", func() {
 		Expect(k8sClient.Patch(ctx, expiring, client.MergeFrom(current))).To(Succeed())
 		firstExpiry := renewing.Status.ExpiresAt.Time
 
+		moveClockFor(testClock.Now()) // put back for the tests after this one
 		testClock.SetTime(firstExpiry.Add(-controllers.RenewBefore + time.Hour))
 		nudge(renewing)
 		eventually(func(g Gomega) time.Time {

@@ -178,6 +178,7 @@ var _ = Describe("Membership controller", func() {
 		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, controllers.ReasonGranted))
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "invoices")()).To(BeTrue())
 
+		moveClockFor(testClock.Now())
 		testClock.SetTime(testClock.Now().Add(2 * time.Hour))
 		// The operator would come back at the expiry time of the real clock;
 		// a label change makes it look now, at the moved clock.

@@ -306,3 +306,10 @@ func (f *fakeRegistrar) Renew(ctx context.Context, name string, expiresAt time.T
 	}
 	return f.Builtin.Renew(ctx, name, expiresAt, years)
 }
+
+// moveClockFor lets a test move the operator's clock and sets it back to now
+// when the test ends, so that no later test (a restart that reconciles every
+// object, say) finds renewals or expiries that it did not cause.
+func moveClockFor(now time.Time) {
+	DeferCleanup(func() { testClock.SetTime(now) })
+}
