@@ -245,14 +245,5 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // accountsOwnedBy maps a User to the Accounts it owns, through the owner index.
 func (r *AccountReconciler) accountsOwnedBy(ctx context.Context, user client.Object) []reconcile.Request {
-	accounts := &v1.AccountList{}
-	if err := r.List(ctx, accounts, client.MatchingFields{indexAccountOwner: user.GetName()}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing accounts by owner", "user", user.GetName())
-		return nil
-	}
-	requests := make([]reconcile.Request, 0, len(accounts.Items))
-	for _, account := range accounts.Items {
-		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&account)})
-	}
-	return requests
+	return listRequests(ctx, r.Client, &v1.AccountList{}, client.MatchingFields{indexAccountOwner: user.GetName()})
 }

@@ -416,16 +416,7 @@ func (r *DomainReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 func (r *DomainReconciler) domainsMatching(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
-	domains := &v1.DomainList{}
-	if err := r.List(ctx, domains, opts...); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing domains")
-		return nil
-	}
-	requests := make([]reconcile.Request, 0, len(domains.Items))
-	for _, d := range domains.Items {
-		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&d)})
-	}
-	return requests
+	return listRequests(ctx, r.Client, &v1.DomainList{}, opts...)
 }
 
 // reconcileDelete releases the name and removes the login with the Domain.

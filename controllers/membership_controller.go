@@ -226,14 +226,5 @@ func (r *MembershipReconciler) membershipsOfAccount(ctx context.Context, account
 }
 
 func (r *MembershipReconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
-	memberships := &v1.MembershipList{}
-	if err := r.List(ctx, memberships, opts...); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing memberships")
-		return nil
-	}
-	requests := make([]reconcile.Request, 0, len(memberships.Items))
-	for _, m := range memberships.Items {
-		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&m)})
-	}
-	return requests
+	return listRequests(ctx, r.Client, &v1.MembershipList{}, opts...)
 }

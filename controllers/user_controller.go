@@ -265,14 +265,5 @@ func (r *UserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // usersWithClaimEmail maps a claim to every User with its address, so that
 // when the holder lets go, a waiting User takes it over.
 func (r *UserReconciler) usersWithClaimEmail(ctx context.Context, claim client.Object) []reconcile.Request {
-	users := &v1.UserList{}
-	if err := r.List(ctx, users, client.MatchingFields{indexUserEmail: string(claim.(*v1.EmailClaim).Spec.Email)}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing users by e-mail")
-		return nil
-	}
-	requests := make([]reconcile.Request, 0, len(users.Items))
-	for _, user := range users.Items {
-		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKey{Name: user.Name}})
-	}
-	return requests
+	return listRequests(ctx, r.Client, &v1.UserList{}, client.MatchingFields{indexUserEmail: string(claim.(*v1.EmailClaim).Spec.Email)})
 }
