@@ -41,11 +41,12 @@ func (r *AccountReconciler) reconcileDelete(ctx context.Context, account *v1.Acc
 	}
 	// The namespace name is derived, not read from status: the operator may
 	// have died after creating the namespace and before recording it.
-	namespace, err := r.ownedNamespace(ctx, account)
+	ns, err := r.ownedNamespace(ctx, account)
 	if err != nil {
 		return err
 	}
-	if namespace != "" {
+	if ns != nil {
+		namespace := ns.Name
 		if err := r.revokeAll(ctx, namespace); err != nil {
 			return err
 		}
@@ -58,25 +59,24 @@ func (r *AccountReconciler) reconcileDelete(ctx context.Context, account *v1.Acc
 				fmt.Sprintf("access is revoked; the account is deleted once its active domains are gone: %s", strings.Join(active, ", ")))
 			return nil // the Domain watch brings us back
 		}
-		if err := r.archiveIfInvoices(ctx, account, namespace); err != nil {
+		if err := r.archiveIfInvoices(ctx, account, ns); err != nil {
 			return err
 		}
 	}
-	controllerutil.RemoveFinalizer(account, accountFinalizer)
-	return r.Update(ctx, account)
+	return releaseFinalizer(ctx, r.Client, account, accountFinalizer)
 }
 
 // ownedNamespace returns the account's namespace if it exists and belongs to
-// the account, else "".
-func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *v1.Account) (string, error) {
+// the account, else nil.
+func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *v1.Account) (*corev1.Namespace, error) {
 	ns := &corev1.Namespace{}
 	if err := r.Get(ctx, client.ObjectKey{Name: r.namespaceName(account)}, ns); err != nil {
-		return "", client.IgnoreNotFound(err)
+		return nil, client.IgnoreNotFound(err)
 	}
 	if !metav1.IsControlledBy(ns, account) {
-		return "", nil
+		return nil, nil
 	}
-	return ns.Name, nil
+	return ns, nil
 }
 
 // revokeAll removes every grant in the namespace, owner's and members', in
@@ -107,19 +107,12 @@ func (r *AccountReconciler) activeDomains(ctx context.Context, namespace string)
 
 // archiveIfInvoices releases a namespace that holds invoices from the
 // account, so that the garbage collector does not delete it with them.
-func (r *AccountReconciler) archiveIfInvoices(ctx context.Context, account *v1.Account, namespace string) error {
+func (r *AccountReconciler) archiveIfInvoices(ctx context.Context, account *v1.Account, ns *corev1.Namespace) error {
 	invoices := &v1.InvoiceList{}
-	if err := r.List(ctx, invoices, client.InNamespace(namespace), client.Limit(1)); err != nil {
+	if err := r.List(ctx, invoices, client.InNamespace(ns.Name), client.Limit(1)); err != nil {
 		return err
 	}
 	if len(invoices.Items) == 0 {
-		return nil
-	}
-	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if !metav1.IsControlledBy(ns, account) {
 		return nil
 	}
 	archived := ns.DeepCopy()
@@ -129,6 +122,6 @@ func (r *AccountReconciler) archiveIfInvoices(ctx context.Context, account *v1.A
 		return err
 	}
 	setCondition(&account.Status.Conditions, account.Generation, ConditionDeleting, metav1.ConditionTrue, ReasonNamespaceArchived,
-		fmt.Sprintf("namespace %s holds invoices and is kept, labelled %s=%s", namespace, ArchivedLabel, archivedLabelValue))
+		fmt.Sprintf("namespace %s holds invoices and is kept, labelled %s=%s", ns.Name, ArchivedLabel, archivedLabelValue))
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -70,10 +69,10 @@ func (r *ContactReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	setCondition(&contact.Status.Conditions, contact.Generation, v1.ConditionReady, metav1.ConditionTrue, ReasonReady, "the contact is valid")
 
 	if deleting {
-		if len(uses) == 0 && controllerutil.RemoveFinalizer(contact, contactFinalizer) {
-			return ctrl.Result{}, r.Update(ctx, contact)
+		if len(uses) > 0 {
+			return ctrl.Result{}, nil // the Account and Domain watches bring us back
 		}
-		return ctrl.Result{}, nil // the Account and Domain watches bring us back
+		return ctrl.Result{}, releaseFinalizer(ctx, r.Client, contact, contactFinalizer)
 	}
 	return ctrl.Result{}, ensureFinalizer(ctx, r.Client, contact, contactFinalizer)
 }

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -304,12 +305,14 @@ func (r *DomainReconciler) reconcileLogin(ctx context.Context, domain *v1.Domain
 	if err := r.ensureRole(ctx, role); err != nil {
 		return err
 	}
-	binding, err := roleBinding(r.Scheme(), domain, domain.Namespace, labels, grant{name: name, clusterRole: name, user: ""})
-	if err != nil {
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: domain.Namespace, Labels: labels},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: domain.Namespace}},
+	}
+	if err := controllerutil.SetControllerReference(domain, binding, r.Scheme()); err != nil {
 		return err
 	}
-	binding.RoleRef.Kind = "Role"
-	binding.Subjects = []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: domain.Namespace}}
 	if err := r.createIfMissing(ctx, binding); err != nil {
 		return err
 	}
@@ -342,15 +345,11 @@ func (r *DomainReconciler) ensureRole(ctx context.Context, role *rbacv1.Role) er
 	if apierrors.IsNotFound(err) {
 		return client.IgnoreAlreadyExists(r.Create(ctx, role))
 	}
-	if err != nil || equalRules(existing.Rules, role.Rules) {
+	if err != nil || equality.Semantic.DeepEqual(existing.Rules, role.Rules) {
 		return err
 	}
 	existing.Rules = role.Rules
 	return r.Update(ctx, existing)
-}
-
-func equalRules(a, b []rbacv1.PolicyRule) bool {
-	return fmt.Sprint(a) == fmt.Sprint(b)
 }
 
 // createAuthCode writes the Secret with a new auth code, once. The operator
@@ -443,6 +442,5 @@ func (r *DomainReconciler) reconcileDelete(ctx context.Context, domain *v1.Domai
 			return err
 		}
 	}
-	controllerutil.RemoveFinalizer(domain, domainFinalizer)
-	return r.Update(ctx, domain)
+	return releaseFinalizer(ctx, r.Client, domain, domainFinalizer)
 }

@@ -13,7 +13,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -60,10 +59,7 @@ func (r *MembershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		if err := r.grant(ctx, membership, nil); err != nil {
 			return ctrl.Result{}, err
 		}
-		if controllerutil.RemoveFinalizer(membership, membershipFinalizer) {
-			return ctrl.Result{}, r.Update(ctx, membership)
-		}
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, releaseFinalizer(ctx, r.Client, membership, membershipFinalizer)
 	}
 	if err := ensureFinalizer(ctx, r.Client, membership, membershipFinalizer); err != nil {
 		return ctrl.Result{}, err

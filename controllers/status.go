@@ -42,6 +42,14 @@ func ensureFinalizer(ctx context.Context, c client.Client, obj client.Object, fi
 	return c.Update(ctx, obj)
 }
 
+// releaseFinalizer removes a finalizer, writing only when it was there.
+func releaseFinalizer(ctx context.Context, c client.Client, obj client.Object, finalizer string) error {
+	if !controllerutil.RemoveFinalizer(obj, finalizer) {
+		return nil
+	}
+	return c.Update(ctx, obj)
+}
+
 // setCondition sets a condition for the object's current generation.
 // meta.SetStatusCondition keeps lastTransitionTime unless the status flips,
 // so setting the same condition again changes nothing.

@@ -224,7 +224,7 @@ var _ = Describe("OwnershipTransfer controller", func() {
 	It("T2: support may create transfers; owners, members and outsiders may not", func() {
 		s := newMemberSetup()
 		create(s.membership("member", s.member.Name, v1.PermissionAll))
-		support := &rbacv1ClusterRoleBinding{name: unique("support"), user: "support-" + unique("s") + "@provider.example"}
+		support := &supportBinding{name: unique("support"), user: "support-" + unique("s") + "@provider.example"}
 		support.create()
 		for _, who := range []struct {
 			email string
@@ -247,11 +247,11 @@ var _ = Describe("OwnershipTransfer controller", func() {
 	})
 })
 
-// rbacv1ClusterRoleBinding binds the shipped clientarea-support ClusterRole
+// supportBinding binds the shipped clientarea-support ClusterRole
 // to a user for one test.
-type rbacv1ClusterRoleBinding struct{ name, user string }
+type supportBinding struct{ name, user string }
 
-func (b *rbacv1ClusterRoleBinding) create() {
+func (b *supportBinding) create() {
 	GinkgoHelper()
 	create(&rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: b.name},

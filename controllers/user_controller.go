@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -220,10 +219,7 @@ func (r *UserReconciler) reconcileDelete(ctx context.Context, user *v1.User) err
 	if err := r.releaseClaims(ctx, user, ""); err != nil {
 		return err
 	}
-	if controllerutil.RemoveFinalizer(user, userFinalizer) {
-		return r.Update(ctx, user)
-	}
-	return nil
+	return releaseFinalizer(ctx, r.Client, user, userFinalizer)
 }
 
 // ownedAccounts names the accounts a user owns. It asks the API server, not
