@@ -68,9 +68,10 @@ var _ = Describe("Access matrix: who may do what in an account, enforced by the 
 			// memberships (their finalizer, and the previous owner's after a
 			// transfer, T1), updates contacts and domains only for their
 			// finalizer and holder label (C3, D6), and creates or deletes
-			// none of them; invoices it only reads.
+			// none of them; invoices it issues (I2) and never changes or
+			// deletes (I3).
 			{"operator (G3)", testenv.OperatorUser, testenv.OperatorGroups, map[string]string{
-				"memberships": manage, "contacts": "get,list,update", "domains": "get,list,update", "invoices": readOnly}},
+				"memberships": manage, "contacts": "get,list,update", "domains": "get,list,update", "invoices": "get,list,create"}},
 		}
 		create(newUser("outsider-"+suffix, rows[6].email))
 		create(newUser("nobody-"+suffix, rows[7].email))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -89,7 +90,8 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		r.reconcileNamespace(ctx, account),
 		r.reconcileOwner(ctx, account),
 	}
-	errs = append(errs, r.reconcileOwnerAccess(ctx, account), r.reconcileMembers(ctx, account), r.reconcileCustomerNumber(ctx, account))
+	errs = append(errs, r.reconcileOwnerAccess(ctx, account), r.reconcileMembers(ctx, account), r.reconcileCustomerNumber(ctx, account),
+		r.reconcileBillingContact(ctx, account))
 	r.setReady(account)
 	if err := kerrors.NewAggregate(errs); err != nil {
 		return ctrl.Result{}, err
@@ -216,17 +218,37 @@ func (r *AccountReconciler) reconcileCustomerNumber(ctx context.Context, account
 	if account.Status.CustomerNumber != 0 {
 		return nil
 	}
-	number, err := r.CustomerNumbers.NumberFor(ctx, "Account", account)
+	claim, err := r.CustomerNumbers.NumberFor(ctx, NumberHolder{Kind: "Account", Name: account.Name, UID: string(account.UID)})
 	if err != nil {
 		return fmt.Errorf("customer number: %w", err)
 	}
-	account.Status.CustomerNumber = number
+	account.Status.CustomerNumber = claim.Spec.Number
+	return nil
+}
+
+// reconcileBillingContact says whether the account's invoices can be
+// addressed (A7), and if not, why: its billable events wait meanwhile.
+func (r *AccountReconciler) reconcileBillingContact(ctx context.Context, account *v1.Account) error {
+	recipient, hold, err := resolveRecipient(ctx, r.Client, account)
+	switch {
+	case err != nil:
+		return err
+	case hold != nil:
+		setCondition(&account.Status.Conditions, account.Generation, ConditionBillingContactResolved, metav1.ConditionFalse, hold.reason,
+			hold.message+"; invoices wait until it is corrected")
+	case account.Spec.BillingContactRef == nil:
+		setCondition(&account.Status.Conditions, account.Generation, ConditionBillingContactResolved, metav1.ConditionTrue, ReasonAccountContact,
+			fmt.Sprintf("invoices go to the account's own contact, %s", recipient.Name))
+	default:
+		setCondition(&account.Status.Conditions, account.Generation, ConditionBillingContactResolved, metav1.ConditionTrue, ReasonBillingContactFound,
+			fmt.Sprintf("invoices go to %s (%s)", recipient.Name, recipient.Source))
+	}
 	return nil
 }
 
 // setReady summarises the other conditions in Ready.
 func (r *AccountReconciler) setReady(account *v1.Account) {
-	setSummaryReady(&account.Status.Conditions, account.Generation, ConditionNamespaceReady, ConditionOwnerResolved)
+	setSummaryReady(&account.Status.Conditions, account.Generation, ConditionNamespaceReady, ConditionOwnerResolved, ConditionBillingContactResolved)
 	account.Status.ObservedGeneration = account.Generation
 }
 
@@ -239,8 +261,30 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1.User{}, handler.EnqueueRequestsFromMapFunc(r.accountsOwnedBy)).
 		Watches(&v1.Membership{}, handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)).
 		Watches(&v1.Domain{}, handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)).
+		// The billing contact (A7): the Contact itself, and the owner of the
+		// account that holds it.
+		Watches(&v1.Contact{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, contact client.Object) []reconcile.Request {
+			target := strings.TrimPrefix(contact.GetNamespace(), r.NamespacePrefix) + "/" + contact.GetName()
+			return listRequests(ctx, r.Client, &v1.AccountList{}, client.MatchingFields{indexAccountBillingTarget: target})
+		})).
+		Watches(&v1.Account{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, other client.Object) []reconcile.Request {
+			return listRequests(ctx, r.Client, &v1.AccountList{}, client.MatchingFields{indexAccountBillingAccount: other.GetName()})
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("account").
 		Complete(r)
+}
+
+// indexAccountBillingAccount indexes Accounts by the other account whose
+// Contact they bill to.
+const indexAccountBillingAccount = "spec.billingContactRef.account"
+
+// billingAccount is the other account an Account bills to, for the index.
+func billingAccount(account *v1.Account) []string {
+	ref := account.Spec.BillingContactRef
+	if ref == nil || ref.Account == "" || string(ref.Account) == account.Name {
+		return nil
+	}
+	return []string{string(ref.Account)}
 }
 
 // accountsOwnedBy maps a User to the Accounts it owns, through the owner index.

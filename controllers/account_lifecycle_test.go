@@ -66,8 +66,10 @@ var _ = Describe("Account members and deletion", func() {
 
 	It("A8: issued invoices are never deleted: the namespace that holds them is kept, archived, when the account goes", func() {
 		s := newMemberSetup()
-		invoice := fixtures.Invoice(s.namespace)
-		create(invoice)
+		domain := activeDomain(s)
+		invoiced(domain)
+		invoice := &invoicesOf(domain)[0]
+		Expect(k8sClient.Delete(ctx, domain)).To(Succeed())
 
 		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
 		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))

@@ -13,6 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -70,6 +72,9 @@ type DomainReconciler struct {
 	RegistrarTimeout time.Duration
 	Clock            clock.PassiveClock
 	NamespacePrefix  string
+	// InvoiceNumbers hands out invoice numbers (I2).
+	InvoiceNumbers Sequence
+	Recorder       events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domains,verbs=get;list;watch;update;patch
@@ -79,6 +84,7 @@ type DomainReconciler struct {
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=create;delete
+// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch
 
 // Reconcile brings one Domain's claim, registration and login up to date.
 func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
@@ -86,10 +92,11 @@ func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	if err := r.Get(ctx, req.NamespacedName, domain); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	defer patchStatusOnExit(ctx, r.Client, domain.DeepCopy(), domain, domainStatus, &retErr)
+	stored := domain.DeepCopy()
+	defer patchStatusOnExit(ctx, r.Client, stored, domain, domainStatus, &retErr)
 
 	if !domain.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, domain)
+		return ctrl.Result{}, r.reconcileDelete(ctx, domain, stored.Status.Billing)
 	}
 	if err := ensureFinalizer(ctx, r.Client, domain, domainFinalizer); err != nil {
 		return ctrl.Result{}, err
@@ -111,7 +118,7 @@ func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	}
 	result, err = r.reconcileRegistration(ctx, domain)
 	r.setReady(domain)
-	return result, err
+	return result, kerrors.NewAggregate([]error{err, r.reconcileBilling(ctx, domain, stored.Status.Billing)})
 }
 
 func domainStatus(obj client.Object) any { return obj.(*v1.Domain).Status }
@@ -209,6 +216,7 @@ func (r *DomainReconciler) reconcileRegistration(ctx context.Context, domain *v1
 		domain.Status.RegisteredAt = &metav1.Time{Time: registration.RegisteredAt}
 		domain.Status.ExpiresAt = &metav1.Time{Time: registration.ExpiresAt}
 		domain.Status.State = v1.DomainActive
+		recordPeriod(domain, v1.EventDomainRegistration, *domain.Status.RegisteredAt, *domain.Status.ExpiresAt, years)
 		setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRegistered,
 			fmt.Sprintf("registered until %s", registration.ExpiresAt.UTC().Format(time.RFC3339)))
 	}
@@ -224,6 +232,7 @@ func (r *DomainReconciler) reconcileRegistration(ctx context.Context, domain *v1
 			setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRegistrationFailed, "renewal failed: "+err.Error())
 			return ctrl.Result{}, fmt.Errorf("renewing %s: %w", domain.Status.DomainName, err)
 		}
+		recordPeriod(domain, v1.EventDomainRenewal, *domain.Status.ExpiresAt, metav1.Time{Time: registration.ExpiresAt}, years)
 		domain.Status.ExpiresAt = &metav1.Time{Time: registration.ExpiresAt}
 		domain.Status.State = v1.DomainActive
 		setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRenewed,
@@ -258,6 +267,7 @@ func (r *DomainReconciler) adoptLiveRegistration(ctx context.Context, domain *v1
 		domain.Status.RegisteredAt = live.Status.RegisteredAt
 		domain.Status.ExpiresAt = live.Status.ExpiresAt
 		domain.Status.State = live.Status.State
+		domain.Status.Billing = live.Status.Billing // with the periods of those calls
 	}
 	return nil
 }
@@ -410,6 +420,14 @@ func (r *DomainReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			// When a name is released, a Domain waiting for it takes it (D2).
 			return r.domainsMatching(ctx, client.MatchingFields{indexDomainName: claim.GetName()})
 		})).
+		// A price or an invoice recipient that appears releases the billable
+		// events that wait for it (I5, A7).
+		Watches(&v1.PriceList{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
+			return r.domainsMatching(ctx, client.MatchingFields{indexDomainBillingHeld: "true"})
+		})).
+		Watches(&v1.Account{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, account client.Object) []reconcile.Request {
+			return r.domainsMatching(ctx, client.InNamespace(r.NamespacePrefix+account.GetName()), client.MatchingFields{indexDomainBillingHeld: "true"})
+		})).
 		Named("domain").
 		Complete(r)
 }
@@ -418,10 +436,14 @@ func (r *DomainReconciler) domainsMatching(ctx context.Context, opts ...client.L
 	return listRequests(ctx, r.Client, &v1.DomainList{}, opts...)
 }
 
-// reconcileDelete releases the name and removes the login with the Domain.
-func (r *DomainReconciler) reconcileDelete(ctx context.Context, domain *v1.Domain) error {
+// reconcileDelete releases the name and removes the login with the Domain,
+// once every period it was registered for is invoiced (I1).
+func (r *DomainReconciler) reconcileDelete(ctx context.Context, domain *v1.Domain, stored []v1.BillingPeriod) error {
 	if !controllerutil.ContainsFinalizer(domain, domainFinalizer) {
 		return nil
+	}
+	if err := r.reconcileBilling(ctx, domain, stored); err != nil || billingHeld(domain) {
+		return err // the Invoiced condition says what the deletion waits for
 	}
 	claim := &v1.DomainClaim{}
 	err := r.Get(ctx, client.ObjectKey{Name: domainNameOf(domain)}, claim)

@@ -112,7 +112,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
 		Recorder:        mgr.GetEventRecorder("account-controller"),
-		CustomerNumbers: Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Series: "customer"},
+		CustomerNumbers: Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
 	}
 	if err := accounts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("account controller: %w", err)
@@ -137,9 +137,14 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	domains := &DomainReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 		Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix,
+		InvoiceNumbers: Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "invoice", Yearly: true},
+		Recorder:       mgr.GetEventRecorder("domain-controller"),
 	}
 	if err := domains.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("domain controller: %w", err)
+	}
+	if err := (&PriceListReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("price list controller: %w", err)
 	}
 	transfers := &OwnershipTransferReconciler{
 		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: mgr.GetEventRecorder("ownershiptransfer-controller"),
@@ -175,6 +180,15 @@ func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		}},
 		{&v1.Account{}, indexAccountBillingTarget, func(obj client.Object) []string {
 			return billingTarget(obj.(*v1.Account))
+		}},
+		{&v1.Account{}, indexAccountBillingAccount, func(obj client.Object) []string {
+			return billingAccount(obj.(*v1.Account))
+		}},
+		{&v1.Domain{}, indexDomainBillingHeld, func(obj client.Object) []string {
+			if billingHeld(obj.(*v1.Domain)) {
+				return []string{"true"}
+			}
+			return nil
 		}},
 	}
 	for _, index := range indexes {

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -24,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/controllers"
 	"clientarea.dev/clientarea-operator/internal/registrar"
 	"clientarea.dev/clientarea-operator/internal/testenv"
@@ -72,7 +74,20 @@ var _ = BeforeSuite(func() {
 		cancel()
 		stop()
 	})
+
+	// The provider's prices for the top-level domains the tests register
+	// (I5); a test that needs a missing price uses another TLD.
+	Expect(k8sClient.Create(ctx, &v1.PriceList{
+		ObjectMeta: metav1.ObjectMeta{Name: "suite-prices"},
+		Spec: v1.PriceListSpec{Currency: "EUR", TaxRate: 1900, Domains: []v1.TLDPrice{
+			{TLD: "de", RegistrationPerYear: deRegistration, RenewalPerYear: deRenewal},
+			{TLD: "co.uk", RegistrationPerYear: 990, RenewalPerYear: 990},
+		}},
+	})).To(Succeed())
 })
+
+// The suite's prices of a .de domain per year, in cents.
+const deRegistration, deRenewal = 690, 790
 
 // startOperator starts the operator's manager, as the operator's service
 // account with only its generated role (config/rbac/role.yaml): what it
@@ -222,6 +237,33 @@ func failOnce(verb string, obj client.Object, skip int) {
 		fault = nil
 		return errors.New("injected failure: the operator died here")
 	}
+}
+
+// crashWhen makes the operator die at the first write for which dies is
+// true: that write and every write for a moment after it fail, so that
+// nothing the dying reconcile would still have written (its deferred status
+// patch included) reaches the API server. Then it resumes, as a restarted
+// operator, from what the API server holds. crashed tells whether it died.
+func crashWhen(dies func(verb string, obj client.Object) bool) (crashed func() bool) {
+	var deadUntil atomic.Pointer[time.Time]
+	faultMu.Lock()
+	defer faultMu.Unlock()
+	fault = func(verb string, obj client.Object) error {
+		if until := deadUntil.Load(); until != nil {
+			if time.Now().Before(*until) {
+				return errors.New("injected failure: the operator is down")
+			}
+			fault = nil
+			return nil
+		}
+		if !dies(verb, obj) {
+			return nil
+		}
+		until := time.Now().Add(300 * time.Millisecond)
+		deadUntil.Store(&until)
+		return errors.New("injected failure: the operator died here")
+	}
+	return func() bool { return deadUntil.Load() != nil }
 }
 
 func injectedFault(verb string, obj client.Object) error {

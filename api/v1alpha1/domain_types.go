@@ -59,10 +59,36 @@ type DomainSpec struct {
 	NameServers []DomainName `json:"nameServers"`
 }
 
+// BillingPeriod is one period a domain was registered or renewed for: one
+// billable event (I1). It is recorded in the same status write as the
+// registration or renewal itself, so no event is lost or made up by a crash.
+type BillingPeriod struct {
+	// type is DomainRegistration or DomainRenewal.
+	// +required
+	Type BillableEventType `json:"type"`
+	// periodStart is when the period starts.
+	// +required
+	PeriodStart metav1.Time `json:"periodStart"`
+	// periodEnd is when the period ends.
+	// +required
+	PeriodEnd metav1.Time `json:"periodEnd"`
+	// years is the length of the period in years.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	Years int32 `json:"years"`
+	// invoice is the name of the Invoice issued for the period; empty while
+	// the event waits (see the Invoiced condition).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Invoice string `json:"invoice,omitempty"`
+}
+
 // DomainStatus is the observed state of a Domain.
 type DomainStatus struct {
-	// conditions describe the domain: Ready, HolderResolved, Registered and
-	// NameConflict.
+	// conditions describe the domain: Ready, HolderResolved, Registered,
+	// NameConflict, LoginReady and Invoiced (False with the reason while a
+	// billable event waits: no price, or no invoice recipient).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -110,6 +136,13 @@ type DomainStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	AuthCodeSecret string `json:"authCodeSecret,omitempty"`
+	// billing lists the periods the domain was registered or renewed for,
+	// oldest first: those still waiting for their invoice, and the last
+	// ones invoiced with the invoice's name (I1).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	Billing []BillingPeriod `json:"billing,omitempty"`
 }
 
 // Domain is a domain name held through an account. Its holder is a Contact

@@ -35,10 +35,20 @@ type NumberClaimSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=36
 	HolderUID string `json:"holderUID"`
+	// event identifies the billable event the number is for, when the holder
+	// has more than one (an invoice number per registration and renewal of a
+	// Domain): the invoice's idempotency key (I1).
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Event string `json:"event,omitempty"`
+	// reservedAt is when the number was reserved. An invoice takes it as its
+	// issue time, so an invoice created after a crash says the same.
+	// +optional
+	ReservedAt *metav1.Time `json:"reservedAt,omitempty"`
 }
 
-// NumberClaim reserves one number of a sequence (customer numbers, A6) for
-// one object. It is named <series>-<number>, so the API server, which lets
+// NumberClaim reserves one number of a sequence (customer numbers, A6;
+// invoice numbers, I2) for one object or one billable event. It is named <series>-<number>, so the API server, which lets
 // only one object have a name, makes each number go to exactly one holder;
 // and it outlives a crash between reserving the number and recording it, so
 // the holder finds its number again. Claims are never deleted by the
