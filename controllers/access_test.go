@@ -7,6 +7,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -143,6 +145,59 @@ var _ = Describe("Access matrix: who may do what in an account, enforced by the 
 				Expect(tryVerb(c, namespacePrefix+other, kind, verb)).To(BeFalse(), "%s %s in %s", verb, kind, other)
 			}
 		}
+	})
+})
+
+var _ = Describe("The operator's own privilege", func() {
+	It("G3: the operator writes Secrets only in the namespaces of its accounts, through a binding it makes there, and reads none anywhere", func() {
+		s := newMemberSetup()
+		operator, err := env.ClientAs(testenv.OperatorUser, testenv.OperatorGroups...)
+		Expect(err).NotTo(HaveOccurred())
+		secretIn := func(namespace string) *corev1.Secret {
+			return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Namespace: namespace}, StringData: map[string]string{"k": "v"}}
+		}
+
+		By("in the account namespace it binds its namespace role for itself, and may create and delete Secrets there")
+		binding := &rbacv1.RoleBinding{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: controllers.OperatorNamespaceClusterRole}, binding)).To(Succeed())
+		Expect(binding.RoleRef.Name).To(Equal(controllers.OperatorNamespaceClusterRole))
+		Expect(binding.Subjects).To(ConsistOf(HaveField("Name", testenv.OperatorUser)))
+		Expect(operator.Create(ctx, secretIn(s.namespace), client.DryRunAll)).To(Succeed())
+		probe := secretIn(s.namespace)
+		Expect(k8sClient.Create(ctx, probe)).To(Succeed())
+		Expect(operator.Get(ctx, client.ObjectKeyFromObject(probe), &corev1.Secret{})).To(Satisfy(isForbidden), "it never reads a Secret")
+		Expect(operator.Delete(ctx, probe)).To(Succeed())
+
+		By("anywhere else it can neither write nor read a Secret")
+		for _, namespace := range []string{"default", "kube-system", "clientarea-system"} {
+			Expect(operator.Create(ctx, secretIn(namespace), client.DryRunAll)).To(Satisfy(isForbidden), "create a Secret in %s", namespace)
+			Expect(operator.List(ctx, &corev1.SecretList{}, client.InNamespace(namespace))).To(Satisfy(isForbidden), "list Secrets in %s", namespace)
+		}
+		Expect(operator.List(ctx, &corev1.SecretList{})).To(Satisfy(isForbidden), "list Secrets cluster-wide")
+
+		By("it may bind its namespace role, and no other role it does not hold, for anyone")
+		escalation := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Namespace: s.namespace},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: testenv.OperatorUser}},
+		}
+		Expect(operator.Create(ctx, escalation, client.DryRunAll)).To(Satisfy(isForbidden))
+
+		By("A8: deleting the account revokes every grant but the operator's own, which removing a domain's login Secret still needs")
+		domain := activeDomain(s)
+		Expect(domain.Status.AuthCodeSecret).NotTo(BeEmpty())
+		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
+		eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, controllers.ConditionDeleting)).
+			Should(haveStatus(metav1.ConditionTrue, controllers.ReasonActiveDomains))
+		bindings := &rbacv1.RoleBindingList{}
+		Expect(k8sClient.List(ctx, bindings, client.InNamespace(s.namespace))).To(Succeed())
+		Expect(bindings.Items).To(ConsistOf(HaveField("Name", controllers.OperatorNamespaceClusterRole)), "only the operator's own binding is left")
+		Expect(k8sClient.Delete(ctx, domain)).To(Succeed())
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(domain), domain) }).Should(Satisfy(isNotFound))
+		eventually(func() error {
+			return k8sClient.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: domain.Status.AuthCodeSecret}, &corev1.Secret{})
+		}).Should(Satisfy(isNotFound), "the operator deleted the login's Secret")
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))
 	})
 })
 

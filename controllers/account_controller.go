@@ -60,6 +60,9 @@ type AccountReconciler struct {
 	Recorder        events.EventRecorder
 	// CustomerNumbers hands out customer numbers (A6).
 	CustomerNumbers Sequence
+	// OperatorUser is the operator's own user name, bound to
+	// OperatorNamespaceClusterRole in every account namespace.
+	OperatorUser string
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update
@@ -90,8 +93,12 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		r.reconcileNamespace(ctx, account),
 		r.reconcileOwner(ctx, account),
 	}
-	errs = append(errs, r.reconcileOwnerAccess(ctx, account), r.reconcileMembers(ctx, account), r.reconcileCustomerNumber(ctx, account),
-		r.reconcileBillingContact(ctx, account))
+	if err := r.reconcileOperatorAccess(ctx, account); err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, r.reconcileOwnerAccess(ctx, account))
+	}
+	errs = append(errs, r.reconcileMembers(ctx, account), r.reconcileCustomerNumber(ctx, account), r.reconcileBillingContact(ctx, account))
 	r.setReady(account)
 	if err := kerrors.NewAggregate(errs); err != nil {
 		return ctrl.Result{}, err
@@ -119,8 +126,11 @@ func (r *AccountReconciler) reconcileNamespace(ctx context.Context, account *v1.
 	switch {
 	case errors.Is(err, errNamespaceConflict):
 		account.Status.Namespace = ""
-		setCondition(&account.Status.Conditions, account.Generation, ConditionNamespaceReady, metav1.ConditionFalse, ReasonNamespaceConflict,
-			fmt.Sprintf("namespace %s already exists and was not created for this account; it is not used and nobody is granted access in it", name))
+		if setNotedCondition(r.Recorder, account, &account.Status.Conditions, account.Generation, ConditionNamespaceReady, metav1.ConditionFalse, ReasonNamespaceConflict,
+			fmt.Sprintf("namespace %s already exists and was not created for this account; it is not used and nobody is granted access in it", name),
+			corev1.EventTypeWarning) {
+			Conflicts.WithLabelValues(conflictNamespace).Inc()
+		}
 		return nil // waiting for a person to act; Reconcile looks again from time to time
 	case err != nil:
 		return err
@@ -198,6 +208,19 @@ func (r *AccountReconciler) reconcileOwner(ctx context.Context, account *v1.Acco
 	return nil
 }
 
+// reconcileOperatorAccess binds OperatorNamespaceClusterRole for the
+// operator itself in the account namespace: the operator writes Secrets,
+// ServiceAccounts and Roles only in the namespaces of its accounts, never
+// elsewhere (G3). It comes before the owner's binding, so that no user can
+// create anything in the namespace before the operator can serve it.
+func (r *AccountReconciler) reconcileOperatorAccess(ctx context.Context, account *v1.Account) error {
+	if account.Status.Namespace == "" {
+		return nil
+	}
+	grants := []grant{{name: OperatorNamespaceClusterRole, clusterRole: OperatorNamespaceClusterRole, user: r.OperatorUser}}
+	return syncRoleBindings(ctx, r.Client, r.Scheme(), account, account.Status.Namespace, map[string]string{GrantLabel: grantOperator}, grants)
+}
+
 // reconcileOwnerAccess binds the owner's ClusterRole in the account
 // namespace for the owner's e-mail address (A3), and only there: in a
 // namespace that is not the account's, nothing is written (A2).
@@ -234,8 +257,8 @@ func (r *AccountReconciler) reconcileBillingContact(ctx context.Context, account
 	case err != nil:
 		return err
 	case hold != nil:
-		setCondition(&account.Status.Conditions, account.Generation, ConditionBillingContactResolved, metav1.ConditionFalse, hold.reason,
-			hold.message+"; invoices wait until it is corrected")
+		setNotedCondition(r.Recorder, account, &account.Status.Conditions, account.Generation, ConditionBillingContactResolved, metav1.ConditionFalse, hold.reason,
+			hold.message+"; invoices wait until it is corrected", corev1.EventTypeWarning)
 	case account.Spec.BillingContactRef == nil:
 		setCondition(&account.Status.Conditions, account.Generation, ConditionBillingContactResolved, metav1.ConditionTrue, ReasonAccountContact,
 			fmt.Sprintf("invoices go to the account's own contact, %s", recipient.Name))

@@ -10,6 +10,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -79,16 +81,20 @@ func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *v1.Acco
 	return ns, nil
 }
 
-// revokeAll removes every grant in the namespace, owner's and members', in
-// one request, and sends none when there is nothing left to remove.
+// revokeAll removes every grant in the namespace, owner's, members' and
+// domain logins', in one request, and sends none when there is nothing left
+// to remove. The operator's own stays: it still deletes the domains' logins.
 func (r *AccountReconciler) revokeAll(ctx context.Context, namespace string) error {
-	managed := client.MatchingLabels{ManagedByLabel: ManagedByValue}
+	granted := client.MatchingLabelsSelector{Selector: labels.SelectorFromValidatedSet(labels.Set{ManagedByLabel: ManagedByValue}).Add(notOperatorGrant)}
 	bindings := &rbacv1.RoleBindingList{}
-	if err := r.List(ctx, bindings, client.InNamespace(namespace), managed); err != nil || len(bindings.Items) == 0 {
+	if err := r.List(ctx, bindings, client.InNamespace(namespace), granted); err != nil || len(bindings.Items) == 0 {
 		return err
 	}
-	return r.DeleteAllOf(ctx, &rbacv1.RoleBinding{}, client.InNamespace(namespace), managed)
+	return r.DeleteAllOf(ctx, &rbacv1.RoleBinding{}, client.InNamespace(namespace), granted)
 }
+
+// notOperatorGrant selects every RoleBinding but the operator's own.
+var notOperatorGrant = mustRequirement(GrantLabel, selection.NotEquals, grantOperator)
 
 func (r *AccountReconciler) activeDomains(ctx context.Context, namespace string) ([]string, error) {
 	domains := &v1.DomainList{}

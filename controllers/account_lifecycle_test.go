@@ -45,7 +45,8 @@ var _ = Describe("Account members and deletion", func() {
 		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))
 		bindings := &rbacv1.RoleBindingList{}
 		Expect(k8sClient.List(ctx, bindings, client.InNamespace(s.namespace))).To(Succeed())
-		Expect(bindings.Items).To(BeEmpty())
+		Expect(bindings.Items).To(ConsistOf(HaveField("Name", controllers.OperatorNamespaceClusterRole)),
+			"no grant is left but the operator's own, which goes with the namespace")
 		Expect(canList(string(s.owner.Spec.Email), s.namespace, "contacts")()).To(BeFalse())
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "contacts")()).To(BeFalse())
 	})

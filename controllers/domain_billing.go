@@ -60,8 +60,11 @@ func (r *DomainReconciler) reconcileBilling(ctx context.Context, domain *v1.Doma
 			return fmt.Errorf("invoicing %s of %s: %w", period.Type, domain.Status.DomainName, err)
 		}
 		if hold != nil {
-			setCondition(&domain.Status.Conditions, domain.Generation, ConditionInvoiced, metav1.ConditionFalse, hold.reason,
-				fmt.Sprintf("the %s from %s waits for its invoice: %s", period.Type, period.PeriodStart.UTC().Format("2006-01-02"), hold.message))
+			if setNotedCondition(r.Recorder, domain, &domain.Status.Conditions, domain.Generation, ConditionInvoiced, metav1.ConditionFalse, hold.reason,
+				fmt.Sprintf("the %s from %s waits for its invoice: %s", period.Type, period.PeriodStart.UTC().Format("2006-01-02"), hold.message),
+				corev1.EventTypeWarning) {
+				BillingHolds.WithLabelValues(hold.reason).Inc()
+			}
 			return nil // a watch on PriceLists and Accounts brings us back
 		}
 		markInvoiced(domain, period, invoice.Name)
@@ -126,6 +129,7 @@ func (r *DomainReconciler) issueInvoice(ctx context.Context, domain *v1.Domain, 
 	if err != nil {
 		return nil, nil, err
 	}
+	InvoicesIssued.WithLabelValues(string(invoice.Spec.Currency)).Inc()
 	r.Recorder.Eventf(domain, invoice, corev1.EventTypeNormal, ReasonIssued, "IssueInvoice", "issued invoice %s for the %s until %s to %s, total %d %s",
 		invoice.Spec.Number, period.Type, period.PeriodEnd.UTC().Format("2006-01-02"), billTo.Name, invoice.Spec.Total, invoice.Spec.Currency)
 	return invoice, nil, r.markIssued(ctx, invoice)

@@ -81,9 +81,12 @@ type DomainReconciler struct {
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domains/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domains/finalizers,verbs=update
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domainclaims,verbs=get;list;watch;create;delete
-// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=create;delete
+// The domain login's ServiceAccount, Role and Secret are written through
+// OperatorNamespaceClusterRole, bound in each account namespace: cluster-wide
+// the operator only reads its own (label-selected) ServiceAccounts and Roles,
+// and no Secrets at all.
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch
 
 // Reconcile brings one Domain's claim, registration and login up to date.
@@ -183,8 +186,11 @@ func (r *DomainReconciler) reconcileClaim(ctx context.Context, domain *v1.Domain
 	}
 	if claim.Spec.UID != string(domain.UID) {
 		domain.Status.State = v1.DomainConflict
-		setCondition(&domain.Status.Conditions, domain.Generation, ConditionNameConflict, metav1.ConditionTrue, ReasonNameTaken,
-			fmt.Sprintf("%s is already held by Domain %s/%s; this Domain is not registered or billed", name, claim.Spec.Namespace, claim.Spec.Name))
+		if setNotedCondition(r.Recorder, domain, &domain.Status.Conditions, domain.Generation, ConditionNameConflict, metav1.ConditionTrue, ReasonNameTaken,
+			fmt.Sprintf("%s is already held by Domain %s/%s; this Domain is not registered or billed", name, claim.Spec.Namespace, claim.Spec.Name),
+			corev1.EventTypeWarning) {
+			Conflicts.WithLabelValues(conflictDomainName).Inc()
+		}
 		return false, nil
 	}
 	setCondition(&domain.Status.Conditions, domain.Generation, ConditionNameConflict, metav1.ConditionFalse, ReasonNameHeld,
@@ -210,15 +216,16 @@ func (r *DomainReconciler) reconcileRegistration(ctx context.Context, domain *v1
 		cancel()
 		if err != nil {
 			domain.Status.State = v1.DomainPending
-			setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionFalse, ReasonRegistrationFailed, err.Error())
+			setNotedCondition(r.Recorder, domain, &domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionFalse, ReasonRegistrationFailed,
+				err.Error(), corev1.EventTypeWarning)
 			return ctrl.Result{}, fmt.Errorf("registering %s: %w", domain.Status.DomainName, err)
 		}
 		domain.Status.RegisteredAt = &metav1.Time{Time: registration.RegisteredAt}
 		domain.Status.ExpiresAt = &metav1.Time{Time: registration.ExpiresAt}
 		domain.Status.State = v1.DomainActive
 		recordPeriod(domain, v1.EventDomainRegistration, *domain.Status.RegisteredAt, *domain.Status.ExpiresAt, years)
-		setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRegistered,
-			fmt.Sprintf("registered until %s", registration.ExpiresAt.UTC().Format(time.RFC3339)))
+		setNotedCondition(r.Recorder, domain, &domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRegistered,
+			fmt.Sprintf("registered until %s", registration.ExpiresAt.UTC().Format(time.RFC3339)), corev1.EventTypeNormal)
 	}
 	now := r.Clock.Now()
 	expiresAt := domain.Status.ExpiresAt.Time
@@ -229,19 +236,20 @@ func (r *DomainReconciler) reconcileRegistration(ctx context.Context, domain *v1
 		registration, err := r.Registrar.Renew(callCtx, domain.Status.DomainName, expiresAt, years)
 		cancel()
 		if err != nil {
-			setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRegistrationFailed, "renewal failed: "+err.Error())
+			setNotedCondition(r.Recorder, domain, &domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRegistrationFailed,
+				"renewal failed: "+err.Error(), corev1.EventTypeWarning)
 			return ctrl.Result{}, fmt.Errorf("renewing %s: %w", domain.Status.DomainName, err)
 		}
 		recordPeriod(domain, v1.EventDomainRenewal, *domain.Status.ExpiresAt, metav1.Time{Time: registration.ExpiresAt}, years)
 		domain.Status.ExpiresAt = &metav1.Time{Time: registration.ExpiresAt}
 		domain.Status.State = v1.DomainActive
-		setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRenewed,
-			fmt.Sprintf("renewed until %s", registration.ExpiresAt.UTC().Format(time.RFC3339)))
+		setNotedCondition(r.Recorder, domain, &domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionTrue, ReasonRenewed,
+			fmt.Sprintf("renewed until %s", registration.ExpiresAt.UTC().Format(time.RFC3339)), corev1.EventTypeNormal)
 		return ctrl.Result{RequeueAfter: registration.ExpiresAt.Add(-RenewBefore).Sub(now)}, nil
 	case !autoRenew && !now.Before(expiresAt):
 		domain.Status.State = v1.DomainExpired
-		setCondition(&domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionFalse, ReasonExpired,
-			fmt.Sprintf("expired at %s without renewal", expiresAt.UTC().Format(time.RFC3339)))
+		setNotedCondition(r.Recorder, domain, &domain.Status.Conditions, domain.Generation, ConditionRegistered, metav1.ConditionFalse, ReasonExpired,
+			fmt.Sprintf("expired at %s without renewal", expiresAt.UTC().Format(time.RFC3339)), corev1.EventTypeWarning)
 		return ctrl.Result{}, nil
 	case autoRenew:
 		return ctrl.Result{RequeueAfter: expiresAt.Add(-RenewBefore).Sub(now)}, nil

@@ -10,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,7 +40,8 @@ const (
 // in the account namespace for the user's e-mail address, and nothing more (M2).
 type MembershipReconciler struct {
 	client.Client
-	Clock clock.PassiveClock
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=memberships,verbs=get;list;watch;update;patch
@@ -89,7 +91,10 @@ func (r *MembershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if state == v1.MembershipActive {
 		readyStatus = metav1.ConditionTrue
 	}
-	setCondition(&membership.Status.Conditions, membership.Generation, v1.ConditionReady, readyStatus, reason, message)
+	// Granted, pending, expired, revoked: each change is an event for the
+	// owner to see.
+	setNotedCondition(r.Recorder, membership, &membership.Status.Conditions, membership.Generation, v1.ConditionReady, readyStatus, reason, message,
+		corev1.EventTypeNormal)
 	membership.Status.ObservedGeneration = membership.Generation
 	return r.requeueAtExpiry(membership, state), nil
 }

@@ -25,19 +25,25 @@ import (
 const (
 	OwnerClusterRole            = "clientarea-owner"
 	permissionClusterRolePrefix = "clientarea-permission-"
+	// OperatorNamespaceClusterRole (config/rbac/operator_namespace_role.yaml)
+	// holds what the operator writes only inside account namespaces:
+	// Secrets, ServiceAccounts and Roles. It binds it for itself in each.
+	OperatorNamespaceClusterRole = "clientarea-operator-namespace"
 
-	// GrantLabel says why a RoleBinding exists: "owner" or "membership".
+	// GrantLabel says why a RoleBinding exists: "operator", "owner" or
+	// "membership".
 	GrantLabel = "clientarea.dev/grant"
 	// MembershipUIDLabel is the UID of the Membership a RoleBinding grants
 	// (a UID, not the name: a label value has at most 63 characters).
 	MembershipUIDLabel = "clientarea.dev/membership-uid"
 
+	grantOperator   = "operator"
 	grantOwner      = "owner"
 	grantMembership = "membership"
 )
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=clientarea-owner;clientarea-permission-invoices;clientarea-permission-domains;clientarea-permission-contacts;clientarea-permission-members;clientarea-permission-all
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=clientarea-operator-namespace;clientarea-owner;clientarea-permission-invoices;clientarea-permission-domains;clientarea-permission-contacts;clientarea-permission-members;clientarea-permission-all
 
 // PermissionClusterRole is the ClusterRole that grants one permission word (M2).
 func PermissionClusterRole(permission v1.Permission) string {

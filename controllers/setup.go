@@ -9,10 +9,14 @@ import (
 	"regexp"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -52,6 +56,10 @@ type Options struct {
 	Registrar registrar.Registrar
 	// RegistrarTimeout bounds each registrar call. Zero means 30 seconds.
 	RegistrarTimeout time.Duration
+	// OperatorUser is the user name the operator acts as, which it binds to
+	// its namespace role in each account namespace. Empty means the user
+	// the manager's connection authenticates as.
+	OperatorUser string
 }
 
 // Validate reports an unusable option.
@@ -71,12 +79,7 @@ var namespacePrefixPattern = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
 // objects the operator manages, so that its memory does not grow with
 // unrelated objects in the cluster.
 func CacheOptions() cache.Options {
-	managed := labels.NewSelector()
-	requirement, err := labels.NewRequirement(ManagedByLabel, selection.Equals, []string{ManagedByValue})
-	if err != nil {
-		panic(err) // a constant selector: cannot fail
-	}
-	managed = managed.Add(*requirement)
+	managed := labels.NewSelector().Add(mustRequirement(ManagedByLabel, selection.Equals, ManagedByValue))
 	return cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Namespace{}:      {Label: managed},
@@ -85,6 +88,30 @@ func CacheOptions() cache.Options {
 			&corev1.ServiceAccount{}: {Label: managed},
 		},
 	}
+}
+
+// mustRequirement is a label requirement made of constants, which cannot
+// be invalid.
+func mustRequirement(key string, op selection.Operator, values ...string) labels.Requirement {
+	requirement, err := labels.NewRequirement(key, op, values)
+	if err != nil {
+		panic(err)
+	}
+	return *requirement
+}
+
+// WhoAmI asks the API server who the connection authenticates as (a
+// SelfSubjectReview, which every authenticated user may make).
+func WhoAmI(ctx context.Context, cfg *rest.Config) (string, error) {
+	clientset, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return "", err
+	}
+	review, err := clientset.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("asking the API server who the operator is: %w", err)
+	}
+	return review.Status.UserInfo.Username, nil
 }
 
 // SetupWithManager registers the field indexes and every controller.
@@ -104,6 +131,13 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if opts.Registrar == nil {
 		opts.Registrar = registrar.Builtin{Clock: opts.Clock}
 	}
+	if opts.OperatorUser == "" {
+		user, err := WhoAmI(ctx, mgr.GetConfig())
+		if err != nil {
+			return err
+		}
+		opts.OperatorUser = user
+	}
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
 	}
@@ -113,6 +147,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		NamespacePrefix: opts.NamespacePrefix,
 		Recorder:        mgr.GetEventRecorder("account-controller"),
 		CustomerNumbers: Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
+		OperatorUser:    opts.OperatorUser,
 	}
 	if err := accounts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("account controller: %w", err)
@@ -126,7 +161,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := users.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("user controller: %w", err)
 	}
-	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock}
+	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock, Recorder: mgr.GetEventRecorder("membership-controller")}
 	if err := memberships.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("membership controller: %w", err)
 	}

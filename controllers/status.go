@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -61,6 +63,22 @@ func setCondition(conditions *[]metav1.Condition, generation int64, conditionTyp
 		Reason:             reason,
 		Message:            message,
 	})
+}
+
+// setNotedCondition sets a condition like setCondition and, when it changes
+// (status, reason or message), records the change as an event on obj: the
+// state changes a person wants to see in `kubectl events`. Setting the same
+// condition again records nothing. It reports whether it changed, so that a
+// caller can count the change once.
+func setNotedCondition(recorder events.EventRecorder, obj runtime.Object, conditions *[]metav1.Condition, generation int64,
+	conditionType string, status metav1.ConditionStatus, reason, message, eventType string) bool {
+	previous := meta.FindStatusCondition(*conditions, conditionType)
+	changed := previous == nil || previous.Status != status || previous.Reason != reason || previous.Message != message
+	setCondition(conditions, generation, conditionType, status, reason, message)
+	if changed && recorder != nil {
+		recorder.Eventf(obj, nil, eventType, reason, conditionType, "%s", message)
+	}
+	return changed
 }
 
 // setSummaryReady sets Ready to True when every one of the given conditions is

@@ -232,6 +232,7 @@ func (r *OwnershipTransferReconciler) complete(ctx context.Context, transfer *v1
 	if err := r.Status().Patch(ctx, transfer, client.MergeFrom(before)); err != nil {
 		return err
 	}
+	TransfersFinished.WithLabelValues(transferCompleted).Inc()
 	r.Recorder.Eventf(account, transfer, corev1.EventTypeNormal, ReasonTransferred, "TransferOwnership",
 		"ownership moved from %s to %s by OwnershipTransfer %s (ticket %s)", transfer.Status.PreviousOwner, transfer.Spec.NewOwner, transfer.Name, transfer.Spec.Ticket)
 	return nil
@@ -246,7 +247,12 @@ func (r *OwnershipTransferReconciler) fail(ctx context.Context, transfer *v1.Own
 	transfer.Status.ObservedGeneration = transfer.Generation
 	setCondition(&transfer.Status.Conditions, transfer.Generation, ConditionSucceeded, metav1.ConditionFalse, reason, message)
 	setCondition(&transfer.Status.Conditions, transfer.Generation, v1.ConditionReady, metav1.ConditionTrue, reason, "the transfer has finished: it failed and changed nothing")
-	return r.Status().Patch(ctx, transfer, client.MergeFrom(before))
+	if err := r.Status().Patch(ctx, transfer, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	TransfersFinished.WithLabelValues(transferFailed).Inc()
+	r.Recorder.Eventf(transfer, nil, corev1.EventTypeWarning, reason, "TransferOwnership", "the transfer failed and changed nothing: %s", message)
+	return nil
 }
 
 // SetupWithManager watches OwnershipTransfers. A transfer waits for nothing

@@ -122,8 +122,10 @@ func (r *UserReconciler) reconcileClaim(ctx context.Context, user *v1.User) erro
 			return err // a stale claim is gone: the claim watch brings us back
 		}
 		user.Status.Email = ""
-		setCondition(&user.Status.Conditions, user.Generation, ConditionEmailClaimed, metav1.ConditionFalse, ReasonEmailConflict,
-			fmt.Sprintf("User %s already has the e-mail address %s; this User is granted nothing", claim.Spec.User, email))
+		if setNotedCondition(r.Recorder, user, &user.Status.Conditions, user.Generation, ConditionEmailClaimed, metav1.ConditionFalse, ReasonEmailConflict,
+			fmt.Sprintf("User %s already has the e-mail address %s; this User is granted nothing", claim.Spec.User, email), corev1.EventTypeWarning) {
+			Conflicts.WithLabelValues(conflictEmail).Inc()
+		}
 		return nil
 	}
 	if user.Status.Email != email {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the local control plane (etcd, kube-apiserver, kube-controller-manager)
+# and the kubectl of the same version (the end-to-end suite drives it)
 # from the Go module proxy into bin/k8s/<kubernetes version>/, the directory that
 # KUBEBUILDER_ASSETS points at. Nothing is downloaded from anywhere but the
 # module proxy; binaries already built are kept, so a second run costs nothing.
 #
-# Usage: hack/build-controlplane.sh [binary...]   (default: all three)
+# Usage: hack/build-controlplane.sh [binary...]   (default: all four)
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-1.37.2}"
@@ -21,11 +22,12 @@ declare -A package=(
   [etcd]=go.etcd.io/etcd/server/v3
   [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
   [kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
+  [kubectl]=k8s.io/kubernetes/cmd/kubectl
 )
 
 build() {
   local name="$1" flags="-s -w"
-  [[ "${name}" == kube-* ]] && flags="${kube_ldflags}"
+  [[ "${name}" == kube* ]] && flags="${kube_ldflags}"
   if [[ -x "${out}/${name}" ]]; then
     echo "controlplane: ${name} already built in ${out}"
     return
@@ -41,7 +43,7 @@ build() {
 }
 
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(etcd kube-apiserver kube-controller-manager)
+[[ ${#names[@]} -gt 0 ]] || names=(etcd kube-apiserver kube-controller-manager kubectl)
 for name in "${names[@]}"; do
   [[ -n "${package[$name]:-}" ]] || { echo "unknown binary ${name}" >&2; exit 2; }
   build "${name}"
