@@ -66,6 +66,10 @@ TEST_PKGS = $$(go list ./... | grep -v /test/e2e)
 test: manifests generate fmt vet controlplane ## Run the tests (unit and envtest) with coverage into cover.out.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 30m $(TEST_PKGS) -coverprofile cover.out
 
+.PHONY: test-e2e
+test-e2e: manifests kustomize controlplane ## Run the end-to-end suite (test/e2e): control plane with kube-controller-manager, rendered manifests, two manager processes.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUSTOMIZE="$(KUSTOMIZE)" go test -v -timeout 30m ./test/e2e/ -ginkgo.v
+
 .PHONY: bench
 bench: manifests generate controlplane ## Run the benchmarks (no tests).
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 30m -run '^$$' -bench . $(TEST_PKGS)

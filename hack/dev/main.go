@@ -35,7 +35,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -102,28 +101,33 @@ func run() int {
 // or the manager exits, and stops what it started. It returns the exit code.
 func serve(ctx context.Context, env *envtest.Environment, assets string, withKCM bool,
 	managerArgs []string) int {
-	kubeconfig, err := writeKubeconfig(env, envtest.User{Name: "admin", Groups: []string{"system:masters"}}, "kubeconfig")
-	if err != nil {
+	kubeconfig := filepath.Join(devDir, "kubeconfig")
+	if err := testenv.WriteKubeconfig(env, envtest.User{Name: "admin", Groups: []string{"system:masters"}}, kubeconfig); err != nil {
 		log.Print(err)
 		return 1
 	}
 	// The manager runs as the operator's service account, with only its
 	// generated role, as in a cluster; the admission policy of A4 lets only
 	// that identity move an account's owner.
-	operatorKubeconfig, err := writeKubeconfig(env, envtest.User{Name: testenv.OperatorUser, Groups: testenv.OperatorGroups}, "operator.kubeconfig")
-	if err != nil {
+	operatorKubeconfig := filepath.Join(devDir, "operator.kubeconfig")
+	if err := testenv.WriteKubeconfig(env, envtest.User{Name: testenv.OperatorUser, Groups: testenv.OperatorGroups}, operatorKubeconfig); err != nil {
 		log.Print(err)
 		return 1
 	}
 
 	if withKCM {
-		kcm, err := startControllerManager(assets, kubeconfig)
-		if err != nil {
-			log.Print(err)
-			return 1
-		}
-		if kcm != nil {
-			defer terminate(kcm, "kube-controller-manager")
+		if bin := testenv.KubeControllerManager(assets); bin == "" {
+			log.Printf("no kube-controller-manager in %s: owner references are not garbage collected "+
+				"and deleted namespaces stay Terminating", assets)
+		} else {
+			logPath := filepath.Join(devDir, "kube-controller-manager.log")
+			kcm, err := testenv.StartControllerManager(bin, kubeconfig, logPath)
+			if err != nil {
+				log.Print(err)
+				return 1
+			}
+			log.Printf("started kube-controller-manager (pid %d), log in %s", kcm.Cmd.Process.Pid, logPath)
+			defer stop(kcm)
 		}
 	}
 
@@ -136,17 +140,11 @@ func serve(ctx context.Context, env *envtest.Environment, assets string, withKCM
 	}
 
 	args := append([]string{"--kubeconfig", operatorKubeconfig}, managerArgs...)
-	manager := exec.Command(managerBinary, args...)
-	manager.Stdout, manager.Stderr = os.Stdout, os.Stderr
-	// Own process group: a Ctrl-C in the terminal reaches only this program,
-	// which then stops the manager before the control plane it talks to.
-	manager.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := manager.Start(); err != nil {
-		log.Printf("starting the manager: %v", err)
+	manager, err := testenv.StartProcess("manager", "/dev/stdout", managerBinary, nil, args...)
+	if err != nil {
+		log.Print(err)
 		return 1
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- manager.Wait() }()
 
 	fmt.Printf(`
 dev: control plane up, manager running (pid %d) with %s %s
@@ -155,116 +153,22 @@ dev: in another shell:
     export KUBECONFIG=$PWD/%s; kubectl apply -f config/samples/ && kubectl get clientarea -A
 dev: Ctrl-C stops everything.
 
-`, manager.Process.Pid, managerBinary, strings.Join(args, " "), kubeconfig, kubeconfig)
+`, manager.Cmd.Process.Pid, managerBinary, strings.Join(args, " "), kubeconfig, kubeconfig)
 
 	select {
-	case err := <-exited:
-		log.Printf("the manager exited by itself: %v", exitStatus(err))
+	case <-manager.Exited():
+		log.Printf("the manager exited by itself: %v", manager.Err())
 		return 1
 	case <-ctx.Done():
 	}
 	log.Print("stopping the manager")
-	if err := stopProcess(manager.Process, exited, "manager"); err != nil {
-		log.Print(err)
-	}
+	stop(manager)
 	return 0
 }
 
-// writeKubeconfig provisions a user with a client certificate and writes its
-// kubeconfig to bin/dev/<file>, returning that path.
-func writeKubeconfig(env *envtest.Environment, user envtest.User, file string) (string, error) {
-	provisioned, err := env.AddUser(user, nil)
-	if err != nil {
-		return "", fmt.Errorf("provisioning user %s: %w", user.Name, err)
-	}
-	data, err := provisioned.KubeConfig()
-	if err != nil {
-		return "", fmt.Errorf("creating the kubeconfig of %s: %w", user.Name, err)
-	}
-	if err := os.MkdirAll(devDir, 0o755); err != nil {
-		return "", err
-	}
-	path := filepath.Join(devDir, file)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		return "", fmt.Errorf("writing the kubeconfig: %w", err)
-	}
-	return path, nil
-}
-
-// process is a started child process and the result of waiting for it.
-type process struct {
-	cmd    *exec.Cmd
-	exited chan error
-	log    *os.File
-}
-
-// startControllerManager starts kube-controller-manager with the controllers
-// that matter for the operator's objects, when its binary is in assets. Its
-// output goes to bin/dev/kube-controller-manager.log. It returns nil, nil when
-// there is no binary.
-func startControllerManager(assets, kubeconfig string) (*process, error) {
-	bin := filepath.Join(assets, "kube-controller-manager")
-	if _, err := os.Stat(bin); err != nil {
-		log.Printf("no kube-controller-manager in %s: owner references are not garbage collected "+
-			"and deleted namespaces stay Terminating", assets)
-		return nil, nil
-	}
-	logPath := filepath.Join(devDir, "kube-controller-manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin,
-		"--kubeconfig="+kubeconfig,
-		"--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller",
-		"--leader-elect=false",
-		"--secure-port=0",
-	)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("starting kube-controller-manager: %w", err)
-	}
-	p := &process{cmd: cmd, exited: make(chan error, 1), log: logFile}
-	go func() { p.exited <- cmd.Wait() }()
-	log.Printf("started kube-controller-manager (pid %d), log in %s", cmd.Process.Pid, logPath)
-	return p, nil
-}
-
-// terminate stops a process started by startControllerManager.
-func terminate(p *process, name string) {
-	if err := stopProcess(p.cmd.Process, p.exited, name); err != nil {
+// stop stops a process, logging what went wrong.
+func stop(p *testenv.Process) {
+	if err := p.Stop(stopTimeout); err != nil {
 		log.Print(err)
 	}
-	_ = p.log.Close()
-}
-
-// stopProcess sends SIGTERM and waits for exited, killing the process after
-// stopTimeout.
-func stopProcess(p *os.Process, exited <-chan error, name string) error {
-	if err := p.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("stopping %s: %w", name, err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			log.Printf("%s stopped: %v", name, exitStatus(err))
-		}
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	log.Printf("%s did not stop within %s, killing it", name, stopTimeout)
-	_ = p.Kill()
-	if err := <-exited; err != nil {
-		log.Printf("%s killed: %v", name, err)
-	}
-	return nil
-}
-
-func exitStatus(err error) string {
-	if err == nil {
-		return "exit status 0"
-	}
-	return err.Error()
 }
