@@ -1,5 +1,9 @@
-# Image URL to use for all building/pushing image targets.
-IMG ?= controller:latest
+# The manager image that docker-build builds and deploy/build-installer put
+# into the Deployment. The default is a local image: build it with
+# `make docker-build` and load it into your cluster (`make kind-load` for
+# kind), or set IMG to an image in your registry.
+IMG ?= clientarea-operator:dev
+CONTAINER_TOOL ?= docker
 
 # Kubernetes version of the local control plane (etcd, kube-apiserver,
 # kube-controller-manager) that hack/build-controlplane.sh builds from the Go
@@ -96,6 +100,18 @@ build-installer: manifests generate kustomize ## Generate dist/install.yaml: the
 	mkdir -p dist
 	cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}
 	$(KUSTOMIZE) build config/default > dist/install.yaml
+
+.PHONY: docker-build
+docker-build: ## Build the manager image IMG (Dockerfile).
+	$(CONTAINER_TOOL) build -t ${IMG} .
+
+.PHONY: docker-push
+docker-push: ## Push the manager image IMG.
+	$(CONTAINER_TOOL) push ${IMG}
+
+.PHONY: kind-load
+kind-load: ## Load the manager image IMG into the kind cluster KIND_CLUSTER (default "kind").
+	kind load docker-image ${IMG} --name $${KIND_CLUSTER:-kind}
 
 ##@ Deployment
 

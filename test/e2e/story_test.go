@@ -22,7 +22,7 @@ import (
 const (
 	anna    = "anna@werbeagentur-xyz.example" // runs the agency; owns both accounts
 	bernd   = "bernd@werbeagentur-xyz.example"
-	max     = "max@mustermann.example" // the agency's customer, and the domain's holder
+	maxUser = "max@mustermann.example" // the agency's customer, and the domain's holder
 	support = "support@provider.example"
 
 	agencyNamespace     = "account-werbeagentur-xyz"
@@ -69,7 +69,7 @@ var _ = Describe("clientarea-operator in a cluster", Ordered, func() {
 			Eventually(func() bool { return sees(anna, agencyNamespace, "contacts") }).Should(BeTrue())
 			Eventually(func() bool { return sees(anna, mustermannNamespace, "domains") }).Should(BeTrue())
 			Expect(sees(bernd, agencyNamespace, "contacts")).To(BeFalse(), "A5: not invited yet")
-			Expect(sees(max, mustermannNamespace, "domains")).To(BeFalse(), "A5: the customer is not the owner")
+			Expect(sees(maxUser, mustermannNamespace, "domains")).To(BeFalse(), "A5: the customer is not the owner")
 			Expect(jsonpath("{.status.customerNumber}", "account/werbeagentur-xyz")()).To(MatchRegexp(`^[0-9]+$`))
 			Eventually(jsonpath(`{.status.accounts[*].account}`, "user/anna")).Should(Equal("mustermann werbeagentur-xyz"), "U2")
 		})
@@ -117,7 +117,7 @@ var _ = Describe("clientarea-operator in a cluster", Ordered, func() {
 			Expect(out).To(ContainSubstring("never deleted"))
 
 			By("the customer sees nothing of the account; the domain login administers the one domain only (D5)")
-			Expect(sees(max, mustermannNamespace, "domains")).To(BeFalse())
+			Expect(sees(maxUser, mustermannNamespace, "domains")).To(BeFalse())
 			login := "system:serviceaccount:" + mustermannNamespace + ":domain-login-mustermann.de"
 			Expect(kubectl(login, "get", "domain", "mustermann.de", "-n", mustermannNamespace)).To(ContainSubstring("mustermann.de"))
 			Expect(sees(login, mustermannNamespace, "invoices")).To(BeFalse())
@@ -136,7 +136,7 @@ var _ = Describe("clientarea-operator in a cluster", Ordered, func() {
 			}).Should(Succeed())
 			kubectl("", "wait", "--for=jsonpath={.status.phase}=Completed", "ownershiptransfer/mustermann-to-max", "--timeout=60s")
 
-			Eventually(func() bool { return sees(max, mustermannNamespace, "domains") }).Should(BeTrue(), "the new owner")
+			Eventually(func() bool { return sees(maxUser, mustermannNamespace, "domains") }).Should(BeTrue(), "the new owner")
 			Expect(sees(anna, mustermannNamespace, "domains")).To(BeTrue(), "kept as a member with All")
 			Eventually(jsonpath(`{.status.conditions[?(@.type=="BillingContactResolved")].reason}`, "account/mustermann")).
 				Should(Equal("BillingContactNotAllowed"))
@@ -161,7 +161,7 @@ var _ = Describe("clientarea-operator in a cluster", Ordered, func() {
 		It("A8, I3: an account with an active domain waits for it; its issued invoice is kept in the archived namespace", func() {
 			kubectl("", "delete", "account", "mustermann", "--wait=false")
 			Eventually(jsonpath(`{.status.conditions[?(@.type=="Deleting")].reason}`, "account/mustermann")).Should(Equal("ActiveDomains"))
-			Eventually(func() bool { return sees(max, mustermannNamespace, "domains") }).Should(BeFalse(), "access is revoked at once")
+			Eventually(func() bool { return sees(maxUser, mustermannNamespace, "domains") }).Should(BeFalse(), "access is revoked at once")
 
 			kubectl("", "delete", "domain", "mustermann.de", "-n", mustermannNamespace)
 			Eventually(func() string {
