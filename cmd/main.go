@@ -36,6 +36,15 @@ limitations under the License.
 //	--leader-election-namespace  namespace of that Lease; empty means the
 //	                             namespace the pod runs in (required with
 //	                             --leader-elect when running out of cluster).
+//	--leader-election-lease-duration, --leader-election-renew-deadline,
+//	--leader-election-retry-period
+//	                             how long a lease lasts without renewal (15s:
+//	                             a standby takes over at most this long after
+//	                             the leader dies), how long the leader tries
+//	                             to renew it (10s), and how often candidates
+//	                             try (2s).
+//	--pprof-bind-address         where net/http/pprof is served; "" or "0"
+//	                             (the default) disables it.
 //	--account-namespace-prefix   prepended to an Account's name to name its
 //	                             namespace (default "account-"; A2).
 package main
@@ -44,6 +53,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. OIDC) so that a
 	// kubeconfig that uses one works when the manager is run by hand.
@@ -81,6 +91,10 @@ func main() {
 		enableLeaderElection    bool
 		leaderElectionID        string
 		leaderElectionNamespace string
+		leaseDuration           time.Duration
+		renewDeadline           time.Duration
+		retryPeriod             time.Duration
+		pprofAddr               string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"The address the metrics endpoint binds to, e.g. :8443 for HTTPS or :8080 for HTTP. "+
@@ -100,6 +114,14 @@ func main() {
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
 		"The namespace of the leader election Lease. Empty means the namespace the manager runs in; "+
 			"required with --leader-elect when running outside a cluster.")
+	flag.DurationVar(&leaseDuration, "leader-election-lease-duration", 15*time.Second,
+		"How long a leader election lease lasts without renewal: a standby replica takes over at most this long after the leader dies.")
+	flag.DurationVar(&renewDeadline, "leader-election-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew its lease before it gives up leading.")
+	flag.DurationVar(&retryPeriod, "leader-election-retry-period", 2*time.Second,
+		"How often leader election candidates try to acquire or renew the lease.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
+		"The address net/http/pprof is served on, e.g. 127.0.0.1:6060; empty or \"0\" disables it.")
 	var controllerOpts controllers.Options
 	flag.StringVar(&controllerOpts.NamespacePrefix, "account-namespace-prefix", controllers.DefaultNamespacePrefix,
 		"Prepended to an Account's name to name its namespace. At most 13 characters, "+
@@ -143,6 +165,10 @@ func main() {
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionID:        leaderElectionID,
 		LeaderElectionNamespace: leaderElectionNamespace,
+		LeaseDuration:           &leaseDuration,
+		RenewDeadline:           &renewDeadline,
+		RetryPeriod:             &retryPeriod,
+		PprofBindAddress:        pprofAddr,
 		// The process exits right after the manager stops, so the lease can be
 		// released on shutdown and a standby replica takes over at once.
 		LeaderElectionReleaseOnCancel: true,

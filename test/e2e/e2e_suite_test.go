@@ -113,6 +113,14 @@ var _ = BeforeSuite(func() {
 	GinkgoWriter.Printf("e2e: cluster up in %s\n", time.Since(started).Round(time.Second))
 })
 
+// The logs, audit log and kubeconfigs are kept when something failed, to
+// look into; otherwise they go.
+var _ = ReportAfterSuite("removing the suite's directory", func(report Report) {
+	if cluster != nil && report.SuiteSucceeded {
+		_ = os.RemoveAll(cluster.dir)
+	}
+})
+
 // startAPIServer starts etcd and kube-apiserver with an audit policy that
 // records every request of the operator's ServiceAccount.
 func (c *e2eCluster) startAPIServer() {
