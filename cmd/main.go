@@ -45,6 +45,8 @@ limitations under the License.
 //	                             try (2s).
 //	--pprof-bind-address         where net/http/pprof is served; "" or "0"
 //	                             (the default) disables it.
+//	--max-concurrent-reconciles  how many objects of one kind are reconciled at
+//	                             once (default 4).
 //	--account-namespace-prefix   prepended to an Account's name to name its
 //	                             namespace (default "account-"; A2).
 package main
@@ -63,6 +65,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -95,6 +98,7 @@ func main() {
 		renewDeadline           time.Duration
 		retryPeriod             time.Duration
 		pprofAddr               string
+		concurrency             int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"The address the metrics endpoint binds to, e.g. :8443 for HTTPS or :8080 for HTTP. "+
@@ -122,6 +126,9 @@ func main() {
 		"How often leader election candidates try to acquire or renew the lease.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
 		"The address net/http/pprof is served on, e.g. 127.0.0.1:6060; empty or \"0\" disables it.")
+	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4,
+		"How many objects of one kind are reconciled at once. A reconcile mostly waits for the API server, so a few in parallel "+
+			"keep it busy; invoice and customer numbers are still reserved one at a time.")
 	var controllerOpts controllers.Options
 	flag.StringVar(&controllerOpts.NamespacePrefix, "account-namespace-prefix", controllers.DefaultNamespacePrefix,
 		"Prepended to an Account's name to name its namespace. At most 13 characters, "+
@@ -169,6 +176,7 @@ func main() {
 		RenewDeadline:           &renewDeadline,
 		RetryPeriod:             &retryPeriod,
 		PprofBindAddress:        pprofAddr,
+		Controller:              config.Controller{MaxConcurrentReconciles: concurrency},
 		// The process exits right after the manager stops, so the lease can be
 		// released on shutdown and a standby replica takes over at once.
 		LeaderElectionReleaseOnCancel: true,

@@ -59,7 +59,7 @@ type AccountReconciler struct {
 	NamespacePrefix string
 	Recorder        events.EventRecorder
 	// CustomerNumbers hands out customer numbers (A6).
-	CustomerNumbers Sequence
+	CustomerNumbers *Sequence
 	// OperatorUser is the operator's own user name, bound to
 	// OperatorNamespaceClusterRole in every account namespace.
 	OperatorUser string

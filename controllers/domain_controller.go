@@ -73,7 +73,7 @@ type DomainReconciler struct {
 	Clock            clock.PassiveClock
 	NamespacePrefix  string
 	// InvoiceNumbers hands out invoice numbers (I2).
-	InvoiceNumbers Sequence
+	InvoiceNumbers *Sequence
 	Recorder       events.EventRecorder
 }
 

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -42,10 +43,17 @@ type Sequence struct {
 	// Yearly starts a new series each calendar year (invoice-2026,
 	// invoice-2027, ...), numbered from 1; otherwise the series is Name.
 	Yearly bool
+
+	// mu makes the reconcilers of one manager reserve one at a time, and
+	// last remembers the highest number each series got here, which the
+	// cache may not show yet: concurrent reconciles neither race for one
+	// number nor try numbers already taken (each try is a write).
+	mu   sync.Mutex
+	last map[string]int64
 }
 
 // series is the series a number reserved at now belongs to.
-func (s Sequence) series(now time.Time) string {
+func (s *Sequence) series(now time.Time) string {
 	if s.Yearly {
 		return fmt.Sprintf("%s-%d", s.Name, now.Year())
 	}
@@ -71,7 +79,7 @@ func (h NumberHolder) key() string {
 
 // NumberFor returns the holder's claim, reserving the next number if it has
 // none.
-func (s Sequence) NumberFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
+func (s *Sequence) NumberFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
 	claim, err := s.ReservedFor(ctx, holder)
 	if claim != nil || err != nil {
 		return claim, err
@@ -82,7 +90,7 @@ func (s Sequence) NumberFor(ctx context.Context, holder NumberHolder) (*v1.Numbe
 // ReservedFor returns the holder's claim, or nil when it has none. It reads
 // the API server: a claim made just before a crash is found even though the
 // cache may not have seen it.
-func (s Sequence) ReservedFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
+func (s *Sequence) ReservedFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
 	// Looked up in every series of the sequence: a number reserved on 31
 	// December is found again on 1 January.
 	own := &v1.NumberClaimList{}
@@ -98,13 +106,16 @@ func (s Sequence) ReservedFor(ctx context.Context, holder NumberHolder) (*v1.Num
 // Reserve claims the next number of the current series for a holder that
 // has none (see ReservedFor). Claims are never deleted, and each is made at
 // one past a number that exists, so the series has no gaps.
-func (s Sequence) Reserve(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
+func (s *Sequence) Reserve(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.Clock.Now().UTC().Truncate(time.Second)
 	series := s.series(now)
 	next, err := s.highest(ctx, series)
 	if err != nil {
 		return nil, err
 	}
+	next = max(next, s.last[series])
 	for range maxClaimAttempts {
 		next++
 		claim := &v1.NumberClaim{
@@ -126,13 +137,17 @@ func (s Sequence) Reserve(ctx context.Context, holder NumberHolder) (*v1.NumberC
 		if err != nil {
 			return nil, err
 		}
+		if s.last == nil {
+			s.last = map[string]int64{}
+		}
+		s.last[series] = next
 		return claim, nil
 	}
 	return nil, fmt.Errorf("no free number in series %s after %d attempts beyond %d", series, maxClaimAttempts, next-maxClaimAttempts)
 }
 
 // highest is the highest number of the series that the cache knows.
-func (s Sequence) highest(ctx context.Context, series string) (int64, error) {
+func (s *Sequence) highest(ctx context.Context, series string) (int64, error) {
 	claims := &v1.NumberClaimList{}
 	if err := s.Client.List(ctx, claims, client.MatchingLabels{SeriesLabel: series}); err != nil {
 		return 0, err

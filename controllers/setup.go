@@ -146,7 +146,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
 		Recorder:        mgr.GetEventRecorder("account-controller"),
-		CustomerNumbers: Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
+		CustomerNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
 		OperatorUser:    opts.OperatorUser,
 	}
 	if err := accounts.SetupWithManager(mgr); err != nil {
@@ -172,7 +172,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	domains := &DomainReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 		Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix,
-		InvoiceNumbers: Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "invoice", Yearly: true},
+		InvoiceNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "invoice", Yearly: true},
 		Recorder:       mgr.GetEventRecorder("domain-controller"),
 	}
 	if err := domains.SetupWithManager(mgr); err != nil {

@@ -106,8 +106,10 @@ func startOperator(ctx context.Context, writes *atomic.Int64) (wait func()) {
 			}
 			return countWrites(c, writes), nil
 		},
-		// A second manager in the same process reuses the controller names.
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+		// A second manager in the same process reuses the controller names;
+		// reconciles run 4 at a time, as the manager's default
+		// (--max-concurrent-reconciles).
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: 4},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{

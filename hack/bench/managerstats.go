@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// writeCount is the operator's requests that write, by HTTP method, from its
+// client's rest_client_requests_total.
+type writeCount map[string]int64
+
+var writeMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
+
+func (w writeCount) total() int64 {
+	var total int64
+	for _, method := range writeMethods {
+		total += w[method]
+	}
+	return total
+}
+
+func (w writeCount) String() string {
+	parts := make([]string, 0, len(writeMethods))
+	for _, method := range writeMethods {
+		parts = append(parts, fmt.Sprintf("%s %d", method, w[method]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writes reads the manager's write count from its /metrics.
+func (m *manager) writes() (writeCount, error) {
+	response, err := http.Get("http://" + m.metrics + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer response.Body.Close()
+	if response.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("/metrics: %s", response.Status)
+	}
+	counts := writeCount{}
+	scanner := bufio.NewScanner(response.Body)
+	scanner.Buffer(make([]byte, 1<<20), 1<<22)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if !strings.HasPrefix(line, "rest_client_requests_total{") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, `method="`)
+		method, _, _ := strings.Cut(rest, `"`)
+		value, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("/metrics: %q: %w", line, err)
+		}
+		counts[method] += int64(value)
+	}
+	return counts, scanner.Err()
+}
+
+// idleWrites counts the operator's writes during d with nothing changing,
+// from the moment it has written nothing for 5 s (it finishes what the
+// latency samples started first).
+func (m *manager) idleWrites(d time.Duration) (int64, error) {
+	before, err := m.writes()
+	if err != nil {
+		return 0, err
+	}
+	for quiet := time.Duration(0); quiet < 5*time.Second; quiet += time.Second {
+		time.Sleep(time.Second)
+		now, err := m.writes()
+		if err != nil {
+			return 0, err
+		}
+		if now.total() != before.total() {
+			quiet, before = -time.Second, now
+		}
+	}
+	log.Printf("counting writes for %s of idle", d)
+	time.Sleep(d)
+	after, err := m.writes()
+	if err != nil {
+		return 0, err
+	}
+	return after.total() - before.total(), nil
+}
+
+// peakRSS is the manager's peak resident set size (VmHWM), in bytes.
+func (m *manager) peakRSS() int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.process.Cmd.Process.Pid))
+	if err != nil {
+		log.Printf("reading the manager's memory: %v", err)
+		return 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if value, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "kB")), 10, 64)
+			return kib << 10
+		}
+	}
+	return 0
+}
+
+// profileCPU records a CPU profile of the manager's first d of work into
+// path; the channel is closed when it is written.
+func (m *manager) profileCPU(path string, d time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := download(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", m.pprof, int(d.Seconds())), path); err != nil {
+			log.Printf("CPU profile: %v", err)
+		}
+	}()
+	return done
+}
+
+func (m *manager) saveHeapProfile(path string) error {
+	return download("http://"+m.pprof+"/debug/pprof/heap", path)
+}
+
+func download(url, path string) error {
+	response, err := http.Get(url) //nolint:gosec // the manager's loopback pprof address
+	if err != nil {
+		return err
+	}
+	defer response.Body.Close()
+	if response.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, response.Status)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(file, response.Body); err != nil {
+		_ = file.Close()
+		return err
+	}
+	return file.Close()
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"clientarea.dev/clientarea-operator/internal/testenv"
+)
+
+// result is what one scale measured.
+type result struct {
+	accounts  int
+	unrelated int
+	// converge is the time from the first object created to every object
+	// Ready; baseline is the time a plain client takes for the needed writes.
+	converge, baseline time.Duration
+	writes             writeCount
+	needed             neededWrites
+	latencyP50         time.Duration
+	latencyP99         time.Duration
+	peakRSS            int64 // bytes
+	idleWrites         int64
+	profiles           string
+	// curve is the plain client's write rate by number of workers.
+	curve string
+}
+
+func (r *result) amplification() float64 {
+	return float64(r.writes.total()) / float64(r.needed.total())
+}
+
+func (r *result) summary() string {
+	return fmt.Sprintf("%d accounts (%d unrelated objects): converged in %s (baseline %s, ratio %.2f), %d writes for %d needed (amplification %.2f), "+
+		"membership->rolebinding p50 %s p99 %s, peak RSS %d MiB, %d writes idle",
+		r.accounts, r.unrelated, r.converge.Round(100*time.Millisecond), r.baseline.Round(100*time.Millisecond),
+		r.converge.Seconds()/r.baseline.Seconds(), r.writes.total(), r.needed.total(), r.amplification(),
+		r.latencyP50.Round(time.Millisecond), r.latencyP99.Round(time.Millisecond), r.peakRSS>>20, r.idleWrites)
+}
+
+// runScale measures one number of accounts on a fresh control plane.
+func runScale(ctx context.Context, opts options, accounts, unrelated int) (*result, error) {
+	log.Printf("%d accounts: starting a control plane", accounts)
+	env, err := testenv.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			log.Printf("stopping the control plane: %v", err)
+		}
+	}()
+	admin, err := fastClient(env.Config)
+	if err != nil {
+		return nil, err
+	}
+	r := &result{accounts: accounts, unrelated: unrelated}
+	if unrelated > 0 {
+		log.Printf("creating %d unrelated ConfigMaps and %d unrelated RoleBindings", unrelated, unrelated)
+		if err := createUnrelated(ctx, admin, unrelated, opts.workers); err != nil {
+			return nil, err
+		}
+	}
+
+	run := fmt.Sprintf("%d-accounts", accounts)
+	if unrelated > 0 {
+		run += fmt.Sprintf("-%d-unrelated", unrelated)
+	}
+	m, err := startManager(env.Environment, opts, run)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = m.process.Stop(30 * time.Second) }()
+
+	log.Printf("%d accounts: creating the accounts and their objects with %d workers", accounts, opts.workers)
+	started := time.Now()
+	profileDone := m.profileCPU(filepath.Join(opts.dir, run+".cpu.pprof"), 30*time.Second)
+	if err := createAccounts(ctx, admin, accounts, opts.workers); err != nil {
+		return nil, err
+	}
+	if err := waitConverged(ctx, admin, accounts, opts.timeout); err != nil {
+		return nil, err
+	}
+	r.converge = time.Since(started)
+	<-profileDone
+	if r.writes, err = m.writes(); err != nil {
+		return nil, err
+	}
+	if r.needed, err = countNeeded(ctx, admin); err != nil {
+		return nil, err
+	}
+	log.Printf("%d accounts: converged in %s; %d operator writes, %d needed", accounts, r.converge.Round(100*time.Millisecond),
+		r.writes.total(), r.needed.total())
+
+	if r.latencyP50, r.latencyP99, err = membershipLatency(ctx, admin, accounts, opts.latencySamples); err != nil {
+		return nil, err
+	}
+	if r.idleWrites, err = m.idleWrites(opts.idle); err != nil {
+		return nil, err
+	}
+	r.peakRSS = m.peakRSS()
+	if err := m.saveHeapProfile(filepath.Join(opts.dir, run+".heap.pprof")); err != nil {
+		log.Printf("heap profile: %v", err)
+	}
+	r.profiles = filepath.Join(opts.dir, run+".{cpu,heap}.pprof")
+	_ = m.process.Stop(30 * time.Second)
+
+	if unrelated == 0 {
+		log.Printf("%d accounts: baseline: a plain client makes the %d needed writes with %d workers", accounts, r.needed.total(), opts.workers)
+		if r.baseline, err = baseline(ctx, admin, r.needed, opts.workers); err != nil {
+			return nil, err
+		}
+		r.curve = workerCurve(ctx, admin, 3000)
+		log.Printf("plain client, ConfigMap creates: %s", r.curve)
+	}
+	return r, nil
+}
+
+// fastClient is an administrator's client that the client side never slows
+// down: the API server's own flow control is the only limit.
+func fastClient(cfg *rest.Config) (client.WithWatch, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = -1, 0
+	return client.NewWithWatch(cfg, client.Options{})
+}
+
+// manager is the manager process of one run.
+type manager struct {
+	process *testenv.Process
+	metrics string // host:port of plain-HTTP /metrics
+	pprof   string // host:port of net/http/pprof
+}
+
+func startManager(env *envtest.Environment, opts options, run string) (*manager, error) {
+	kubeconfig := filepath.Join(opts.dir, run+".operator.kubeconfig")
+	if err := testenv.WriteKubeconfig(env, envtest.User{Name: testenv.OperatorUser, Groups: testenv.OperatorGroups}, kubeconfig); err != nil {
+		return nil, err
+	}
+	m := &manager{metrics: freeAddress(), pprof: freeAddress()}
+	logPath := filepath.Join(opts.dir, run+".manager.log")
+	process, err := testenv.StartProcess("manager", logPath, opts.manager, []string{"KUBECONFIG=" + kubeconfig},
+		"--metrics-bind-address="+m.metrics, "--metrics-secure=false",
+		"--health-probe-bind-address="+freeAddress(), "--pprof-bind-address="+m.pprof,
+	)
+	if err != nil {
+		return nil, err
+	}
+	m.process = process
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if _, err := m.writes(); err == nil {
+			return m, nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("the manager serves no metrics after a minute; see %s", logPath)
+}
+
+// freeAddress is a loopback address with a port that is free now.
+func freeAddress() string {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer listener.Close()
+	return listener.Addr().String()
+}
+
+// parallel runs job(0..n-1) on workers goroutines and returns the first
+// error.
+func parallel(n, workers int, job func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if err := job(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
