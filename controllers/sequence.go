@@ -31,11 +31,18 @@ const (
 // Sequence hands out the numbers of one series: unique (the API server lets
 // one NumberClaim have a name), consecutive, and assigned once: a holder that
 // was given a number finds it again after any crash.
+//
+// It reads the sequence's claims from the API server once (at the first
+// lookup, which comes after this manager won the leader election), and then
+// knows every claim: while it leads, no other manager creates any. So a
+// lookup costs no request, where reading the API server each time would
+// cost a list of every claim per billable event. A create whose outcome is
+// unknown (a timeout, say) makes it read them all again.
 type Sequence struct {
-	// Client reads the claims from the cache and creates them.
+	// Client creates the claims.
 	Client client.Client
-	// APIReader reads a holder's own claim from the API server, which the
-	// cache may not have seen yet right after it was created.
+	// APIReader reads the claims from the API server, not from a cache that
+	// may lag behind a claim created just before a crash.
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	// Name names the sequence, such as customer or invoice.
@@ -44,12 +51,13 @@ type Sequence struct {
 	// invoice-2027, ...), numbered from 1; otherwise the series is Name.
 	Yearly bool
 
-	// mu makes the reconcilers of one manager reserve one at a time, and
-	// last remembers the highest number each series got here, which the
-	// cache may not show yet: concurrent reconciles neither race for one
-	// number nor try numbers already taken (each try is a write).
-	mu   sync.Mutex
-	last map[string]int64
+	// mu makes the reconcilers of one manager look up and reserve one at a
+	// time, so that concurrent reconciles never race for one number.
+	mu sync.Mutex
+	// known is every claim of the sequence by holder key, and highest the
+	// highest number of each series; nil until read.
+	known   map[string]*v1.NumberClaim
+	highest map[string]int64
 }
 
 // series is the series a number reserved at now belongs to.
@@ -80,42 +88,67 @@ func (h NumberHolder) key() string {
 // NumberFor returns the holder's claim, reserving the next number if it has
 // none.
 func (s *Sequence) NumberFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
-	claim, err := s.ReservedFor(ctx, holder)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	claim, err := s.reservedFor(ctx, holder)
 	if claim != nil || err != nil {
 		return claim, err
 	}
-	return s.Reserve(ctx, holder)
+	return s.reserve(ctx, holder)
 }
 
-// ReservedFor returns the holder's claim, or nil when it has none. It reads
-// the API server: a claim made just before a crash is found even though the
-// cache may not have seen it.
+// ReservedFor returns the holder's claim, or nil when it has none, in any
+// series of the sequence: a number reserved on 31 December is found again on
+// 1 January.
 func (s *Sequence) ReservedFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
-	// Looked up in every series of the sequence: a number reserved on 31
-	// December is found again on 1 January.
-	own := &v1.NumberClaimList{}
-	if err := s.APIReader.List(ctx, own, client.MatchingLabels{SequenceLabel: s.Name, HolderKeyLabel: holder.key()}); err != nil {
-		return nil, err
-	}
-	if len(own.Items) == 0 {
-		return nil, nil
-	}
-	return &own.Items[0], nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reservedFor(ctx, holder)
 }
 
-// Reserve claims the next number of the current series for a holder that
-// has none (see ReservedFor). Claims are never deleted, and each is made at
-// one past a number that exists, so the series has no gaps.
+// Reserve claims the next number of the current series for the holder,
+// unless it has one already. Claims are never deleted, and each is made at
+// one past the highest that exists, so the series has no gaps.
 func (s *Sequence) Reserve(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.Clock.Now().UTC().Truncate(time.Second)
-	series := s.series(now)
-	next, err := s.highest(ctx, series)
-	if err != nil {
+	claim, err := s.reservedFor(ctx, holder)
+	if claim != nil || err != nil {
+		return claim, err
+	}
+	return s.reserve(ctx, holder)
+}
+
+func (s *Sequence) reservedFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
+	if err := s.load(ctx); err != nil {
 		return nil, err
 	}
-	next = max(next, s.last[series])
+	return s.known[holder.key()], nil
+}
+
+// load reads every claim of the sequence from the API server, once.
+func (s *Sequence) load(ctx context.Context) error {
+	if s.known != nil {
+		return nil
+	}
+	claims := &v1.NumberClaimList{}
+	if err := s.APIReader.List(ctx, claims, client.MatchingLabels{SequenceLabel: s.Name}); err != nil {
+		return fmt.Errorf("reading the claims of sequence %s: %w", s.Name, err)
+	}
+	known, highest := make(map[string]*v1.NumberClaim, len(claims.Items)), map[string]int64{}
+	for i := range claims.Items {
+		claim := &claims.Items[i]
+		known[claim.Labels[HolderKeyLabel]] = claim
+		highest[claim.Spec.Series] = max(highest[claim.Spec.Series], claim.Spec.Number)
+	}
+	s.known, s.highest = known, highest
+	return nil
+}
+
+func (s *Sequence) reserve(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
+	now := s.Clock.Now().UTC().Truncate(time.Second)
+	series := s.series(now)
+	next := s.highest[series]
 	for range maxClaimAttempts {
 		next++
 		claim := &v1.NumberClaim{
@@ -132,29 +165,17 @@ func (s *Sequence) Reserve(ctx context.Context, holder NumberHolder) (*v1.Number
 		}
 		err := s.Client.Create(ctx, claim)
 		if apierrors.IsAlreadyExists(err) {
-			continue // taken since the cache last saw the series: try the one after
+			continue // another manager took it (a split brain): try the one after
 		}
 		if err != nil {
+			// The claim may exist all the same: read them all again next time.
+			s.known, s.highest = nil, nil
 			return nil, err
 		}
-		if s.last == nil {
-			s.last = map[string]int64{}
-		}
-		s.last[series] = next
+		s.known[holder.key()] = claim
+		s.highest[series] = next
 		return claim, nil
 	}
+	s.known, s.highest = nil, nil
 	return nil, fmt.Errorf("no free number in series %s after %d attempts beyond %d", series, maxClaimAttempts, next-maxClaimAttempts)
-}
-
-// highest is the highest number of the series that the cache knows.
-func (s *Sequence) highest(ctx context.Context, series string) (int64, error) {
-	claims := &v1.NumberClaimList{}
-	if err := s.Client.List(ctx, claims, client.MatchingLabels{SeriesLabel: series}); err != nil {
-		return 0, err
-	}
-	var highest int64
-	for _, claim := range claims.Items {
-		highest = max(highest, claim.Spec.Number)
-	}
-	return highest, nil
 }
