@@ -8,111 +8,144 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/fixtures"
 )
 
 // baseline makes the needed writes with a plain client and workers
-// concurrent writers, on the same API server: the namespaces, and the
-// RoleBindings, Roles, ServiceAccounts and Secrets in them, as they are;
-// every other created object (claims, invoices, events) as a ConfigMap of
-// about its size; every status write as a merge patch of one of those. It
-// returns the wall time.
+// concurrent writers, on the same API server with the manager stopped: the
+// same number of objects of the same kinds (so the same schema validation,
+// CEL rules and admission policies run), and for every status write a merge
+// patch of the status of an object of that kind. The objects whose status
+// is patched are created beforehand, untimed. It returns the wall time.
 func baseline(ctx context.Context, c client.Client, needed neededWrites, workers int) (time.Duration, error) {
+	const prefix = "baseline"
 	namespaces := max(needed.created["namespaces"], 1)
-	nsName := func(i int) string { return fmt.Sprintf("baseline-%d", i%namespaces) }
-	type write func(i int) error
-	payload := strings.Repeat("x", 1500)
-	var writes []write
-	add := func(count int, w write) {
-		for range count {
-			writes = append(writes, w)
-		}
-	}
-	subject := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "someone@example.com"}}
-	add(needed.created["rolebindings"], func(i int) error {
-		return c.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("rb-%d", i), Namespace: nsName(i)},
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"}, Subjects: subject})
-	})
-	add(needed.created["roles"], func(i int) error {
-		return c.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("role-%d", i), Namespace: nsName(i)},
-			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"clientarea.dev"}, Resources: []string{"domains"}, Verbs: []string{"get"}}}})
-	})
-	add(needed.created["serviceaccounts"], func(i int) error {
-		return c.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("sa-%d", i), Namespace: nsName(i)}})
-	})
-	add(needed.created["secrets"], func(i int) error {
-		return c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("secret-%d", i), Namespace: nsName(i)},
-			StringData: map[string]string{"authCode": "0123456789abcdef0123"}})
-	})
-	others := 0
-	for kind, count := range needed.created {
-		switch kind {
-		case "namespaces", "rolebindings", "roles", "serviceaccounts", "secrets":
-		default:
-			others += count
-		}
-	}
-	statusWrites := int(needed.total()) - int(sumCreated(needed))
-	// Status writes patch objects created before the timed run starts, as
-	// the operator's patch objects that exist.
-	patched := max(statusWrites, 1)
-	add(others, func(i int) error {
-		return c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("object-%d", i), Namespace: nsName(i)},
-			Data: map[string]string{"payload": payload}})
-	})
-	const patchedNamespaces = 10
-	patchedObject := func(i int) *corev1.ConfigMap {
-		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
-			Name: fmt.Sprintf("status-%d", i%patched), Namespace: fmt.Sprintf("baseline-patched-%d", i%patched%patchedNamespaces),
-		}}
-	}
-	add(statusWrites, func(i int) error {
-		patch := fmt.Appendf(nil, `{"data":{"status":"written %d"}}`, i)
-		return c.Patch(ctx, patchedObject(i), client.RawPatch(types.MergePatchType, patch))
-	})
+	ns := func(i int) string { return fmt.Sprintf("%s-%d", prefix, i%namespaces) }
 
-	// Untimed: the ConfigMaps the status writes patch.
-	for i := range patchedNamespaces {
-		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("baseline-patched-%d", i)}}); err != nil {
-			return 0, err
+	// Untimed: the objects whose status the timed run patches.
+	var targets []client.Object
+	for kind, count := range needed.status {
+		for i := range count {
+			targets = append(targets, statusTarget(kind, fmt.Sprintf("%s-status-%s-%d", prefix, kind, i), "baseline-patched"))
 		}
 	}
-	prepared := func(i int) error {
-		object := patchedObject(i)
-		object.Data = map[string]string{"payload": payload}
-		return c.Create(ctx, object)
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "baseline-patched"}}); err != nil {
+		return 0, err
+	}
+	if err := parallel(len(targets), workers, func(i int) error { return c.Create(ctx, targets[i]) }); err != nil {
+		return 0, fmt.Errorf("preparing the status targets: %w", err)
+	}
+
+	var writes []func() error
+	for kind, count := range needed.created {
+		if kind == "namespaces" {
+			continue
+		}
+		for i := range count {
+			obj := createdObject(kind, fmt.Sprintf("%s-%s-%d", prefix, kind, i), ns(i))
+			writes = append(writes, func() error { return c.Create(ctx, obj) })
+		}
+	}
+	for i, target := range targets {
+		patch := fmt.Appendf(nil, `{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Baseline","message":"write %d",`+
+			`"lastTransitionTime":"2026-11-23T00:00:00Z","observedGeneration":1}]}}`, i)
+		writes = append(writes, func() error { return c.Status().Patch(ctx, target, client.RawPatch(types.MergePatchType, patch)) })
 	}
 
 	started := time.Now()
 	if err := parallel(namespaces, workers, func(i int) error {
-		return c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsName(i)}})
+		return c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns(i)}})
 	}); err != nil {
 		return 0, err
 	}
-	namespacesDone := time.Since(started)
-	if err := parallel(patched, workers, prepared); err != nil {
+	if err := parallel(len(writes), workers, func(i int) error { return writes[i]() }); err != nil {
 		return 0, err
 	}
-	started = time.Now()
-	if err := parallel(len(writes), workers, func(i int) error { return writes[i](i) }); err != nil {
-		return 0, err
-	}
-	elapsed := namespacesDone + time.Since(started)
-	log.Printf("baseline: %d writes (%d namespaces, %d other creates, %d patches) in %s with %d workers: %.0f writes/s",
-		len(writes)+namespaces, namespaces, len(writes)-statusWrites, statusWrites, elapsed.Round(100*time.Millisecond), workers,
-		float64(len(writes)+namespaces)/elapsed.Seconds())
+	elapsed := time.Since(started)
+	total := len(writes) + namespaces
+	log.Printf("baseline: %d writes (%d creates, %d status patches) in %s with %d workers: %.0f writes/s",
+		total, total-len(targets), len(targets), elapsed.Round(100*time.Millisecond), workers, float64(total)/elapsed.Seconds())
 	return elapsed, nil
 }
 
-func sumCreated(needed neededWrites) int64 {
-	var total int
-	for _, count := range needed.created {
-		total += count
+// createdObject is a valid new object of one of the kinds the operator
+// creates.
+func createdObject(kind, name, namespace string) client.Object {
+	meta := metav1.ObjectMeta{Name: name, Namespace: namespace}
+	switch kind {
+	case "rolebindings":
+		return &rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
+			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "someone@example.com"}}}
+	case "roles":
+		return &rbacv1.Role{ObjectMeta: meta,
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"clientarea.dev"}, Resources: []string{"domains"}, ResourceNames: []string{name}, Verbs: []string{"get"}}}}
+	case "serviceaccounts":
+		return &corev1.ServiceAccount{ObjectMeta: meta}
+	case "secrets":
+		return &corev1.Secret{ObjectMeta: meta, StringData: map[string]string{"authCode": "0123456789abcdef0123"}}
+	case "invoices":
+		invoice := fixtures.Invoice(namespace)
+		invoice.ObjectMeta = meta
+		return invoice
+	case "events":
+		return &eventsv1.Event{ObjectMeta: meta, EventTime: metav1.NowMicro(), Type: corev1.EventTypeNormal, Reason: "Baseline",
+			Action: "Write", Note: "a baseline write", ReportingController: "baseline", ReportingInstance: "baseline",
+			Regarding: corev1.ObjectReference{Kind: "ConfigMap", Namespace: namespace, Name: name, APIVersion: "v1"}}
 	}
-	return int64(total)
+	meta.Namespace = "" // the claims are cluster-scoped
+	switch kind {
+	case "numberclaims":
+		return &v1.NumberClaim{ObjectMeta: meta, Spec: v1.NumberClaimSpec{Series: "baseline", Number: 1, HolderKind: "Domain",
+			HolderName: name, HolderUID: name, Event: name, ReservedAt: &metav1.Time{Time: time.Now().Truncate(time.Second)}}}
+	case "emailclaims":
+		return &v1.EmailClaim{ObjectMeta: meta, Spec: v1.EmailClaimSpec{Email: v1.EmailAddress(name + "@baseline.example"), User: v1.ObjectName(name), UserUID: name}}
+	case "domainclaims":
+		return &v1.DomainClaim{ObjectMeta: meta, Spec: v1.DomainClaimSpec{Namespace: namespace, Name: name, UID: name}}
+	}
+	panic("no baseline object for " + kind)
+}
+
+// statusTarget is a valid object of a kind whose status the operator
+// writes.
+func statusTarget(kind, name, namespace string) client.Object {
+	switch kind {
+	case "users":
+		return &v1.User{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.UserSpec{Email: v1.EmailAddress(name + "@baseline.example")}}
+	case "accounts":
+		account := fixtures.Account()
+		account.GenerateName, account.Name = "", name
+		return account
+	case "pricelists":
+		prices := fixtures.PriceList()
+		prices.GenerateName, prices.Name = "", name
+		prices.Spec.Domains = []v1.TLDPrice{{TLD: "baselinetld", RegistrationPerYear: 1, RenewalPerYear: 1}}
+		return prices
+	case "memberships":
+		membership := fixtures.Membership(namespace)
+		membership.GenerateName, membership.Name = "", name
+		return membership
+	case "contacts":
+		contact := fixtures.Contact(namespace)
+		contact.GenerateName, contact.Name = "", name
+		return contact
+	case "domains":
+		domain := fixtures.Domain(namespace)
+		domain.GenerateName, domain.Name = "", name+".de"
+		domain.Spec.DomainName = ""
+		return domain
+	case "invoices":
+		invoice := fixtures.Invoice(namespace)
+		invoice.GenerateName, invoice.Name = "", name
+		return invoice
+	}
+	panic("no status target for " + kind)
 }
 
 // workerCurve measures how fast a plain client creates ConfigMaps with 1 to
