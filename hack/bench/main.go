@@ -26,6 +26,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -34,12 +35,17 @@ import (
 	"strings"
 	"time"
 
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
 func main() {
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("bench: ")
+	// envtest logs through controller-runtime; the benchmark prints its own.
+	ctrllog.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	var opts options
 	var scales string
 	flag.StringVar(&scales, "scales", "250,500,1000", "numbers of accounts, one fresh control plane each")
