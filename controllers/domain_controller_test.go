@@ -140,6 +140,12 @@ var _ = Describe("Domain controller", func() {
 		current := expiring.DeepCopy()
 		expiring.Spec.AutoRenew = ptr.To(false)
 		Expect(k8sClient.Patch(ctx, expiring, client.MergeFrom(current))).To(Succeed())
+		// The operator has seen autoRenew: false before the clock moves, or a
+		// reconcile with the object as it was could renew it.
+		eventually(func(g Gomega) int64 {
+			stateOf(expiring)(g)
+			return expiring.Status.ObservedGeneration
+		}).Should(Equal(expiring.Generation))
 		firstExpiry := renewing.Status.ExpiresAt.Time
 
 		moveClockFor(testClock.Now()) // put back for the tests after this one

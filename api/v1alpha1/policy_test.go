@@ -86,3 +86,26 @@ var _ = Describe("Admission policy for account owners", func() {
 		})
 	})
 })
+
+var _ = Describe("Admission policy for the operator's finalizers", func() {
+	It("A8, C3, D2, M2, U3, G4: the API server sets the operator's finalizer when a User, Account, Membership, Contact or Domain is created, so the operator need not write it", func() {
+		objects := map[string]client.Object{
+			"user": validUser(), "account": validAccount(), "membership": validMembership(), "contact": validContact(), "domain": validDomain(),
+		}
+		for kind, obj := range objects {
+			// A new policy takes a moment to be in force.
+			Eventually(func() []string {
+				fresh := obj.DeepCopyObject().(client.Object)
+				Expect(k8sClient.Create(ctx, fresh, client.DryRunAll)).To(Succeed())
+				return fresh.GetFinalizers()
+			}).Should(ConsistOf("clientarea.dev/"+kind), kind)
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			DeferCleanup(func() { Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, obj))).To(Succeed()) })
+			Expect(obj.GetFinalizers()).To(ConsistOf("clientarea.dev/" + kind))
+		}
+		By("an Invoice, which is never deleted, gets none")
+		invoice := validInvoice()
+		Expect(k8sClient.Create(ctx, invoice, client.DryRunAll)).To(Succeed())
+		Expect(invoice.GetFinalizers()).To(BeEmpty())
+	})
+})
