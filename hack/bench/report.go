@@ -10,7 +10,7 @@ import (
 // table is the results as a Markdown table, for docs/performance.md.
 func table(results []*result) string {
 	var b strings.Builder
-	b.WriteString("| accounts | unrelated objects | converge | baseline (8 workers) | ratio | operator writes | needed writes | amplification | finalizer updates | membership to RoleBinding p50 / p99 | peak RSS | RSS per account | idle writes (60 s) |\n")
+	b.WriteString("| accounts | unrelated objects | converge | baseline (8 workers) | ratio | operator writes | needed writes | amplification | objects with the operator's finalizer | membership to RoleBinding p50 / p99 | peak RSS | RSS per account | idle writes (60 s) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		baseline, ratio := "-", "-"

@@ -197,8 +197,9 @@ func waitConverged(ctx context.Context, c client.Client, n int, timeout time.Dur
 type neededWrites struct {
 	created map[string]int
 	status  map[string]int
-	// finalizers is the objects that carry the operator's finalizer: one
-	// update each, which the formula does not count as needed.
+	// finalizers is the objects that carry the operator's finalizer, which
+	// the API server sets at creation (were the operator to add it, one
+	// update each that the formula does not count as needed).
 	finalizers int
 }
 
