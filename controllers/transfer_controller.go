@@ -229,13 +229,21 @@ func (r *OwnershipTransferReconciler) complete(ctx context.Context, transfer *v1
 	setCondition(&transfer.Status.Conditions, transfer.Generation, ConditionSucceeded, metav1.ConditionTrue, ReasonTransferred,
 		fmt.Sprintf("account %s moved from %s to %s (ticket %s)", account.Name, transfer.Status.PreviousOwner, transfer.Spec.NewOwner, transfer.Spec.Ticket))
 	setCondition(&transfer.Status.Conditions, transfer.Generation, v1.ConditionReady, metav1.ConditionTrue, ReasonTransferred, "the transfer is complete")
-	if err := r.Status().Patch(ctx, transfer, client.MergeFrom(before)); err != nil {
+	if err := r.Status().Patch(ctx, transfer, finishOnce(before)); err != nil {
 		return err
 	}
 	TransfersFinished.WithLabelValues(transferCompleted).Inc()
 	r.Recorder.Eventf(account, transfer, corev1.EventTypeNormal, ReasonTransferred, "TransferOwnership",
 		"ownership moved from %s to %s by OwnershipTransfer %s (ticket %s)", transfer.Status.PreviousOwner, transfer.Spec.NewOwner, transfer.Name, transfer.Spec.Ticket)
 	return nil
+}
+
+// finishOnce patches a transfer's status to finished only if it is still as
+// it was read: a reconcile that read the transfer from a cache that had not
+// yet seen it finish gets a conflict, instead of finishing it a second time
+// (and counting and announcing it twice).
+func finishOnce(before *v1.OwnershipTransfer) client.Patch {
+	return client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
 }
 
 // fail ends the transfer as Failed; nothing was changed.
@@ -247,7 +255,7 @@ func (r *OwnershipTransferReconciler) fail(ctx context.Context, transfer *v1.Own
 	transfer.Status.ObservedGeneration = transfer.Generation
 	setCondition(&transfer.Status.Conditions, transfer.Generation, ConditionSucceeded, metav1.ConditionFalse, reason, message)
 	setCondition(&transfer.Status.Conditions, transfer.Generation, v1.ConditionReady, metav1.ConditionTrue, reason, "the transfer has finished: it failed and changed nothing")
-	if err := r.Status().Patch(ctx, transfer, client.MergeFrom(before)); err != nil {
+	if err := r.Status().Patch(ctx, transfer, finishOnce(before)); err != nil {
 		return err
 	}
 	TransfersFinished.WithLabelValues(transferFailed).Inc()

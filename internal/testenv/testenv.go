@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -92,7 +95,32 @@ func Start(ctx context.Context) (*Env, error) {
 			return nil, e.stopAfter(err)
 		}
 	}
+	if err := WaitForPolicies(ctx, e.Client); err != nil {
+		return nil, e.stopAfter(err)
+	}
 	return e, nil
+}
+
+// WaitForPolicies waits until the admission policies are in force: the API
+// server takes a moment to load a new policy, and to publish the schema of
+// a new CRD that a mutating policy needs, and refuses a create meanwhile.
+// It tries creating a User (a dry run) until the API server sets the
+// operator's finalizer on it.
+func WaitForPolicies(ctx context.Context, c client.Client) error {
+	var last error
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		user := &clientareav1alpha1.User{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "policy-probe-"},
+			Spec:       clientareav1alpha1.UserSpec{Email: "policy-probe@example.com"},
+		}
+		last = c.Create(ctx, user, client.DryRunAll)
+		if last == nil && slices.Contains(user.Finalizers, "clientarea.dev/user") {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("the admission policies are not in force after a minute (last error: %v)", last)
 }
 
 func (e *Env) stopAfter(err error) error {

@@ -172,6 +172,7 @@ func (c *e2eCluster) applyInstallManifests() {
 	Expect(os.WriteFile(manifest, []byte(strings.Join(kept, "\n---\n")), 0o600)).To(Succeed())
 	kubectl("", "apply", "--server-side", "-f", manifest)
 	kubectl("", "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+	Expect(testenv.WaitForPolicies(ctx, admin)).To(Succeed())
 }
 
 // serviceAccountKubeconfig writes a kubeconfig that authenticates with a
