@@ -112,7 +112,7 @@ func (r *DomainReconciler) issueInvoice(ctx context.Context, domain *v1.Domain, 
 		return nil, hold, err
 	}
 	if claim == nil {
-		if claim, err = r.InvoiceNumbers.Reserve(ctx, holder); err != nil {
+		if claim, err = r.InvoiceNumbers.NumberFor(ctx, holder); err != nil {
 			return nil, nil, fmt.Errorf("reserving an invoice number: %w", err)
 		}
 	}

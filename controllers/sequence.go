@@ -85,8 +85,9 @@ func (h NumberHolder) key() string {
 	return h.UID
 }
 
-// NumberFor returns the holder's claim, reserving the next number if it has
-// none.
+// NumberFor returns the holder's claim, reserving the next number of the
+// current series if it has none. Claims are never deleted, and each is made
+// at one past the highest that exists, so the series has no gaps.
 func (s *Sequence) NumberFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,19 +105,6 @@ func (s *Sequence) ReservedFor(ctx context.Context, holder NumberHolder) (*v1.Nu
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reservedFor(ctx, holder)
-}
-
-// Reserve claims the next number of the current series for the holder,
-// unless it has one already. Claims are never deleted, and each is made at
-// one past the highest that exists, so the series has no gaps.
-func (s *Sequence) Reserve(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	claim, err := s.reservedFor(ctx, holder)
-	if claim != nil || err != nil {
-		return claim, err
-	}
-	return s.reserve(ctx, holder)
 }
 
 func (s *Sequence) reservedFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
