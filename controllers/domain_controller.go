@@ -116,8 +116,16 @@ func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 		r.setReady(domain)
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileLogin(ctx, domain); err != nil {
+	// A deleted account's access is revoked at once (A8), the domain
+	// login's too: it is not made again while the account goes.
+	deleting, err := r.accountDeleting(ctx, domain)
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if !deleting {
+		if err := r.reconcileLogin(ctx, domain); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	result, err = r.reconcileRegistration(ctx, domain)
 	r.setReady(domain)
@@ -297,6 +305,16 @@ func (r *DomainReconciler) setReady(domain *v1.Domain) {
 // loginName names the ServiceAccount, Role, RoleBinding and Secret of a
 // domain login.
 func loginName(domain *v1.Domain) string { return boundedName("domain-login", domain.Name) }
+
+// accountDeleting tells whether the domain's account is being deleted.
+func (r *DomainReconciler) accountDeleting(ctx context.Context, domain *v1.Domain) (bool, error) {
+	account := &v1.Account{}
+	err := r.Get(ctx, client.ObjectKey{Name: domain.Status.Account}, account)
+	if err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return !account.DeletionTimestamp.IsZero(), nil
+}
 
 // reconcileLogin keeps the domain login (D5): a ServiceAccount bound to a
 // Role that reaches this one Domain and reads its holder, and a Secret with
