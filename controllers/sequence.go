@@ -15,8 +15,9 @@ import (
 )
 
 const (
-	// SequenceLabel and HolderKeyLabel let a holder find its NumberClaim in
-	// any series of the sequence; SeriesLabel finds a series' highest number.
+	// SequenceLabel selects the claims of one sequence (read once per
+	// leadership), HolderKeyLabel tells whose each one is, and SeriesLabel
+	// selects one series (a year of invoice numbers) for people and tests.
 	SequenceLabel  = "clientarea.dev/sequence"
 	SeriesLabel    = "clientarea.dev/series"
 	HolderKeyLabel = "clientarea.dev/holder-key"
@@ -26,7 +27,8 @@ const (
 	maxClaimAttempts = 64
 )
 
-// +kubebuilder:rbac:groups=clientarea.dev,resources=numberclaims,verbs=get;list;watch;create
+// The claims are read only past the cache (once), never watched.
+// +kubebuilder:rbac:groups=clientarea.dev,resources=numberclaims,verbs=list;create
 
 // Sequence hands out the numbers of one series: unique (the API server lets
 // one NumberClaim have a name), consecutive, and assigned once: a holder that

@@ -7,6 +7,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,6 +57,42 @@ var _ = Describe("User controller", func() {
 			g.Expect(holders).To(Equal(1))
 			g.Expect(conflicts).To(Equal(19))
 		}).Should(Succeed())
+	})
+
+	It("U1, G1: a User that finds its address taken is told by one Warning event, and the conflict is counted once", func() {
+		suffix := unique("noted")
+		email := "noted-" + suffix + "@example.com"
+		holder, loser := newUser("holder-"+suffix, email), newUser("loser-"+suffix, email)
+		create(holder)
+		eventually(condition(holder, func() []metav1.Condition { return holder.Status.Conditions }, controllers.ConditionEmailClaimed)).
+			Should(haveStatus(metav1.ConditionTrue, controllers.ReasonEmailClaimed))
+		conflictsBefore := testutil.ToFloat64(controllers.Conflicts.WithLabelValues("email"))
+		create(loser)
+		eventually(condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, controllers.ConditionEmailClaimed)).
+			Should(haveStatus(metav1.ConditionFalse, controllers.ReasonEmailConflict))
+
+		conflictEvents := func() []eventsv1.Event {
+			all := &eventsv1.EventList{}
+			Expect(k8sClient.List(ctx, all)).To(Succeed())
+			var found []eventsv1.Event
+			for _, event := range all.Items {
+				if event.Regarding.Kind == "User" && event.Regarding.Name == loser.Name && event.Reason == controllers.ReasonEmailConflict {
+					found = append(found, event)
+				}
+			}
+			return found
+		}
+		eventually(conflictEvents).Should(ConsistOf(SatisfyAll(
+			HaveField("Type", corev1.EventTypeWarning),
+			HaveField("Note", ContainSubstring(holder.Name)),
+		)))
+		Expect(testutil.ToFloat64(controllers.Conflicts.WithLabelValues("email")) - conflictsBefore).To(Equal(1.0))
+
+		By("reconciled again, the same conflict is neither announced nor counted again")
+		nudge(loser)
+		waitForQuiet()
+		Expect(conflictEvents()).To(HaveLen(1))
+		Expect(testutil.ToFloat64(controllers.Conflicts.WithLabelValues("email")) - conflictsBefore).To(Equal(1.0))
 	})
 
 	It("U1: a User whose name is longer than a label value (63) still claims its address", func() {

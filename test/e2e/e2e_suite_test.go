@@ -68,6 +68,8 @@ type e2eCluster struct {
 	auditLog           string
 	managerBinary      string
 	managers           []*testenv.Process
+	// metrics is where each manager serves /metrics, by process name.
+	metrics map[string]string
 }
 
 var _ = BeforeSuite(func() {
@@ -78,7 +80,7 @@ var _ = BeforeSuite(func() {
 
 	dir, err := os.MkdirTemp("", "clientarea-e2e-")
 	Expect(err).NotTo(HaveOccurred())
-	cluster = &e2eCluster{dir: dir, assets: testenv.AssetsDir()}
+	cluster = &e2eCluster{dir: dir, assets: testenv.AssetsDir(), metrics: map[string]string{}}
 	GinkgoWriter.Printf("e2e: logs and kubeconfigs in %s\n", dir)
 
 	By("building the manager binary")
@@ -190,7 +192,7 @@ func (c *e2eCluster) serviceAccountKubeconfig(namespace, name, file string) stri
 	return path
 }
 
-// managerProcess is a running manager and the addresses it serves.
+// startManager starts a manager process as the operator's ServiceAccount.
 func (c *e2eCluster) startManager(name string) *testenv.Process {
 	GinkgoHelper()
 	metricsAddress := freeAddress()
@@ -202,13 +204,10 @@ func (c *e2eCluster) startManager(name string) *testenv.Process {
 		"--metrics-bind-address="+metricsAddress,
 	)
 	Expect(err).NotTo(HaveOccurred())
-	metricsAddresses[name] = metricsAddress
+	c.metrics[name] = metricsAddress
 	c.managers = append(c.managers, m)
 	return m
 }
-
-// metricsAddresses is where each manager serves /metrics.
-var metricsAddresses = map[string]string{}
 
 // leader is the running manager that holds the lease: the one that logged
 // that it acquired it and has not exited.

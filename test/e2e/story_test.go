@@ -183,7 +183,7 @@ var _ = Describe("clientarea-operator in a cluster", Ordered, func() {
 			token := strings.TrimSpace(kubectl("", "create", "token", "scraper", "-n", operatorNamespace))
 			leader := cluster.leader()
 			Expect(leader).NotTo(BeNil())
-			url := "https://" + metricsAddresses[leader.Name] + "/metrics"
+			url := "https://" + cluster.metrics[leader.Name] + "/metrics"
 
 			Eventually(func(g Gomega) string {
 				code, body := scrape(url, token)
