@@ -133,6 +133,9 @@ func main() {
 	flag.StringVar(&controllerOpts.NamespacePrefix, "account-namespace-prefix", controllers.DefaultNamespacePrefix,
 		"Prepended to an Account's name to name its namespace. At most 13 characters, "+
 			"so that with an account name of up to 50 characters it stays a valid namespace name.")
+	flag.DurationVar(&controllerOpts.StatusBatchPeriod, "status-batch-period", controllers.DefaultStatusBatchPeriod,
+		"How long changes of related objects wait to be written together into an aggregate status (a User's accounts, "+
+			"an Account's members, a Contact's uses): fewer writes, at the cost of that much delay in those views. 0 writes at once.")
 	opts := zap.Options{
 		// Production defaults: JSON, info level, stack traces from error level.
 		// --zap-devel switches to human-readable console output.

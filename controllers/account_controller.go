@@ -63,6 +63,9 @@ type AccountReconciler struct {
 	// OperatorUser is the operator's own user name, bound to
 	// OperatorNamespaceClusterRole in every account namespace.
 	OperatorUser string
+	// BatchPeriod delays the reconciles that membership changes cause, so
+	// that status.members is written once for a burst.
+	BatchPeriod time.Duration
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update
@@ -282,8 +285,10 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Namespace{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&v1.User{}, handler.EnqueueRequestsFromMapFunc(r.accountsOwnedBy)).
-		Watches(&v1.Membership{}, handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)).
-		Watches(&v1.Domain{}, handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)).
+		// status.members (A6): a burst of membership changes is written once.
+		Watches(&v1.Membership{}, enqueueBatched(r.BatchPeriod, r.accountOfNamespace)).
+		// An account being deleted waits for its active domains (A8).
+		Watches(&v1.Domain{}, handler.EnqueueRequestsFromMapFunc(r.deletingAccountOfNamespace)).
 		// The billing contact (A7): the Contact itself, and the owner of the
 		// account that holds it.
 		Watches(&v1.Contact{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, contact client.Object) []reconcile.Request {

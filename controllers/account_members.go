@@ -63,6 +63,18 @@ func cmpBool(a, b bool) int {
 	return 1
 }
 
+// deletingAccountOfNamespace maps an object in an account namespace to its
+// Account while that is being deleted; otherwise to nothing, since the
+// object does not concern it.
+func (r *AccountReconciler) deletingAccountOfNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
+	requests := r.accountOfNamespace(ctx, obj)
+	account := &v1.Account{}
+	if len(requests) == 0 || r.Get(ctx, requests[0].NamespacedName, account) != nil || account.DeletionTimestamp.IsZero() {
+		return nil
+	}
+	return requests
+}
+
 // accountOfNamespace maps an object in an account namespace to its Account.
 func (r *AccountReconciler) accountOfNamespace(_ context.Context, obj client.Object) []reconcile.Request {
 	name, ok := strings.CutPrefix(obj.GetNamespace(), r.NamespacePrefix)

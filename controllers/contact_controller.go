@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -35,6 +35,10 @@ const (
 type ContactReconciler struct {
 	client.Client
 	NamespacePrefix string
+	// BatchPeriod delays every reconcile of a Contact, its own changes
+	// included: its status is a view of what uses it, read by nobody but
+	// people, so a contact and the domains made with it are written once.
+	BatchPeriod time.Duration
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=contacts,verbs=get;list;watch;update
@@ -130,12 +134,12 @@ func billingTarget(account *v1.Account) []string {
 // SetupWithManager watches Contacts and what uses them.
 func (r *ContactReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.Contact{}).
-		Watches(&v1.Domain{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		Watches(&v1.Contact{}, enqueueBatched(r.BatchPeriod, itself)).
+		Watches(&v1.Domain{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
 			domain := obj.(*v1.Domain)
 			return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: domain.Namespace, Name: string(domain.Spec.HolderRef.Name)}}}
 		})).
-		Watches(&v1.Account{}, handler.EnqueueRequestsFromMapFunc(r.billingContactOf)).
+		Watches(&v1.Account{}, enqueueBatched(r.BatchPeriod, r.billingContactOf)).
 		Named("contact").
 		Complete(r)
 }

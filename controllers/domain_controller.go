@@ -18,7 +18,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -335,12 +334,6 @@ func (r *DomainReconciler) reconcileLogin(ctx context.Context, domain *v1.Domain
 			return err
 		}
 	}
-	if err := r.createIfMissing(ctx, sa); err != nil {
-		return err
-	}
-	if err := r.ensureRole(ctx, role); err != nil {
-		return err
-	}
 	binding := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: domain.Namespace, Labels: labels},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
@@ -349,13 +342,26 @@ func (r *DomainReconciler) reconcileLogin(ctx context.Context, domain *v1.Domain
 	if err := controllerutil.SetControllerReference(domain, binding, r.Scheme()); err != nil {
 		return err
 	}
-	if err := r.createIfMissing(ctx, binding); err != nil {
+	// Three independent writes at once, one round trip instead of four;
+	// the binding follows its Role, since the API server checks the
+	// binding against the Role's rules.
+	err := concurrently(
+		func() error { return r.createIfMissing(ctx, sa) },
+		func() error {
+			if err := r.ensureRole(ctx, role); err != nil {
+				return err
+			}
+			return r.createIfMissing(ctx, binding)
+		},
+		func() error {
+			if domain.Status.AuthCodeSecret != "" {
+				return nil
+			}
+			return r.createAuthCode(ctx, domain, name)
+		},
+	)
+	if err != nil {
 		return err
-	}
-	if domain.Status.AuthCodeSecret == "" {
-		if err := r.createAuthCode(ctx, domain, name); err != nil {
-			return err
-		}
 	}
 	domain.Status.LoginServiceAccount = name
 	domain.Status.AuthCodeSecret = name
@@ -434,8 +440,6 @@ func newAuthCode() (string, error) {
 func (r *DomainReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Domain{}).
-		// Registrar calls wait on a registry: several domains at a time.
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).

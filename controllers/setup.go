@@ -60,6 +60,11 @@ type Options struct {
 	// its namespace role in each account namespace. Empty means the user
 	// the manager's connection authenticates as.
 	OperatorUser string
+	// StatusBatchPeriod is how long changes of related objects wait, so
+	// that an aggregate status (a User's accounts, an Account's members, a
+	// Contact's uses) is written once for a burst of them. Zero writes at
+	// once; the manager's default is DefaultStatusBatchPeriod.
+	StatusBatchPeriod time.Duration
 }
 
 // Validate reports an unusable option.
@@ -148,6 +153,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		Recorder:        mgr.GetEventRecorder("account-controller"),
 		CustomerNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
 		OperatorUser:    opts.OperatorUser,
+		BatchPeriod:     opts.StatusBatchPeriod,
 	}
 	if err := accounts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("account controller: %w", err)
@@ -157,6 +163,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
 		Recorder:        mgr.GetEventRecorder("user-controller"),
+		BatchPeriod:     opts.StatusBatchPeriod,
 	}
 	if err := users.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("user controller: %w", err)
@@ -165,7 +172,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := memberships.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("membership controller: %w", err)
 	}
-	contacts := &ContactReconciler{Client: mgr.GetClient(), NamespacePrefix: opts.NamespacePrefix}
+	contacts := &ContactReconciler{Client: mgr.GetClient(), NamespacePrefix: opts.NamespacePrefix, BatchPeriod: opts.StatusBatchPeriod}
 	if err := contacts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("contact controller: %w", err)
 	}

@@ -114,6 +114,7 @@ func startOperator(ctx context.Context, writes *atomic.Int64) (wait func()) {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{
 		NamespacePrefix: namespacePrefix, Clock: testClock, Registrar: testRegistrar, RegistrarTimeout: 2 * time.Second,
+		StatusBatchPeriod: controllers.DefaultStatusBatchPeriod, // as the manager's default
 	})).To(Succeed())
 	stopped := make(chan struct{})
 	go func() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,6 +53,9 @@ type UserReconciler struct {
 	APIReader       client.Reader
 	NamespacePrefix string
 	Recorder        events.EventRecorder
+	// BatchPeriod delays the reconciles that account and membership
+	// changes cause, so that status.accounts is written once for a burst.
+	BatchPeriod time.Duration
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch;update
@@ -250,10 +254,12 @@ func (r *UserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// as no-op reconciles.
 		For(&v1.User{}).
 		Watches(&v1.EmailClaim{}, handler.EnqueueRequestsFromMapFunc(r.usersWithClaimEmail)).
-		Watches(&v1.Account{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		// status.accounts (U2): a burst of account and membership changes
+		// is written once.
+		Watches(&v1.Account{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: string(obj.(*v1.Account).Spec.Owner)}}}
 		})).
-		Watches(&v1.Membership{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		Watches(&v1.Membership{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: string(obj.(*v1.Membership).Spec.User)}}}
 		})).
 		Named("user").

@@ -50,6 +50,7 @@ type ContactStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=ctc,categories=clientarea
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name must be at most 63 characters: the domains a Contact holds carry its name as the label clientarea.dev/holder (D6)"
 // +kubebuilder:printcolumn:name="Name",type=string,JSONPath=`.spec.name`
 // +kubebuilder:printcolumn:name="Organisation",type=string,JSONPath=`.spec.organisation`
 // +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.countryCode`

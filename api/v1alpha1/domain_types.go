@@ -24,6 +24,7 @@ const (
 
 // DomainSpec is the desired state of a Domain (D1).
 // +kubebuilder:validation:XValidation:rule="has(self.domainName) == has(oldSelf.domainName) && (!has(self.domainName) || self.domainName == oldSelf.domainName)",message="spec.domainName is immutable: a domain cannot be renamed",fieldPath=".domainName"
+// +kubebuilder:validation:XValidation:rule="self.holderRef.name.size() <= 63",message="a holder Contact's name is at most 63 characters: the Domain carries it as the label clientarea.dev/holder (D6)",fieldPath=".holderRef.name"
 type DomainSpec struct {
 	// domainName is the fully qualified domain name, in lowercase A-label
 	// form, such as example.com or xn--mnchen-3ya.de. When unset, the Domain's

@@ -6,6 +6,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -107,5 +108,39 @@ var _ = Describe("Admission policy for the operator's finalizers", func() {
 		invoice := validInvoice()
 		Expect(k8sClient.Create(ctx, invoice, client.DryRunAll)).To(Succeed())
 		Expect(invoice.GetFinalizers()).To(BeEmpty())
+	})
+})
+
+var _ = Describe("Admission policy for the holder label", func() {
+	It("D6: the API server labels a Domain with its holder Contact when it is created, sets a label edited by hand back, and follows a new holder", func() {
+		const holderLabel = "clientarea.dev/holder"
+		domain := validDomain()
+		holder := string(domain.Spec.HolderRef.Name)
+		// A new policy takes a moment to be in force.
+		Eventually(func() map[string]string {
+			fresh := domain.DeepCopy()
+			Expect(k8sClient.Create(ctx, fresh, client.DryRunAll)).To(Succeed())
+			return fresh.Labels
+		}).Should(HaveKeyWithValue(holderLabel, holder))
+		Expect(k8sClient.Create(ctx, domain)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, domain))).To(Succeed()) })
+		Expect(domain.Labels).To(HaveKeyWithValue(holderLabel, holder), "set in the create itself")
+
+		By("a label edited by hand is set back in the same write; other labels are left alone")
+		edited := domain.DeepCopy()
+		edited.Labels[holderLabel] = "someone-else"
+		edited.Labels["team"] = "sales"
+		Expect(k8sClient.Patch(ctx, edited, client.MergeFrom(domain))).To(Succeed())
+		Expect(edited.Labels).To(And(HaveKeyWithValue(holderLabel, holder), HaveKeyWithValue("team", "sales")))
+
+		By("a label removed is set again")
+		Expect(k8sClient.Patch(ctx, edited, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"clientarea.dev/holder":null}}}`)))).To(Succeed())
+		Expect(edited.Labels).To(HaveKeyWithValue(holderLabel, holder))
+
+		By("a new holder relabels the domain")
+		moved := edited.DeepCopy()
+		moved.Spec.HolderRef.Name = "new-holder"
+		Expect(k8sClient.Patch(ctx, moved, client.MergeFrom(edited))).To(Succeed())
+		Expect(moved.Labels).To(HaveKeyWithValue(holderLabel, "new-holder"))
 	})
 })

@@ -63,6 +63,7 @@ var _ = Describe("Validation at admission (G2)", func() {
 			m.Spec.Permissions = []v1.Permission{v1.PermissionInvoices, v1.PermissionDomains, v1.PermissionContacts, v1.PermissionMembers}
 		})),
 		Entry("Contact", with(validContact, func(*v1.Contact) {})),
+		Entry("D6: Contact whose name is 63 characters", with(named(label(63), validContact), func(*v1.Contact) {})),
 		Entry("C1: Contact with only the required fields", with(validContact, func(c *v1.Contact) {
 			c.Spec = v1.ContactDetails{Name: "M", City: "Köln", CountryCode: "DE", Email: "m@example.de"}
 		})),
@@ -153,6 +154,8 @@ var _ = Describe("Validation at admission (G2)", func() {
 		Entry("C1: phone longer than 17 characters", with(validContact, func(c *v1.Contact) { c.Spec.Phone = "+49.123456789012345" }), "spec.phone", "17"),
 		Entry("C1: fax with letters", with(validContact, func(c *v1.Contact) { c.Spec.Fax = "+49.FAX" }), "spec.fax", "+CC.NUMBER"),
 		Entry("C1: VAT ID in lower case", with(validContact, func(c *v1.Contact) { c.Spec.VATID = "de123456789" }), "spec.vatID", "country letters"),
+		Entry("D6: name longer than 63 characters, which cannot label the domains it holds", with(named(label(64), validContact), func(*v1.Contact) {}),
+			"metadata.name", "at most 63 characters"),
 	)
 
 	DescribeTable("refuses a bad Domain, naming the field",
@@ -172,6 +175,8 @@ var _ = Describe("Validation at admission (G2)", func() {
 		}), "spec.domainName", "253"),
 		Entry("D1: metadata.name not a domain name and no spec.domainName", with(named("my-domain", validDomain), func(d *v1.Domain) { d.Spec.DomainName = "" }), "metadata.name", "fully qualified domain name"),
 		Entry("D1: holder empty", with(validDomain, func(d *v1.Domain) { d.Spec.HolderRef.Name = "" }), "spec.holderRef.name", "at least"),
+		Entry("D6: holder name longer than 63 characters, which cannot be a label", with(validDomain, func(d *v1.Domain) { d.Spec.HolderRef.Name = v1.ObjectName(label(64)) }),
+			"spec.holderRef.name", "at most 63 characters"),
 		Entry("D1: period shorter than 1 year", with(validDomain, func(d *v1.Domain) { d.Spec.PeriodYears = -1 }), "spec.periodYears", "greater than or equal to 1"),
 		Entry("D1: period of 11 years", with(validDomain, func(d *v1.Domain) { d.Spec.PeriodYears = 11 }), "spec.periodYears", "less than or equal to 10"),
 		Entry("D1: one name server", with(validDomain, func(d *v1.Domain) { d.Spec.NameServers = []v1.DomainName{"ns1.example.net"} }), "spec.nameServers", "at least 2"),

@@ -23,8 +23,9 @@ import (
 // same number of objects of the same kinds (so the same schema validation,
 // CEL rules and admission policies run), and for every status write a merge
 // patch of the status of an object of that kind. The objects whose status
-// is patched are created beforehand, untimed. It returns the wall time.
-func baseline(ctx context.Context, c client.Client, needed neededWrites, workers int) (time.Duration, error) {
+// is patched are created beforehand, untimed. It returns the wall time, and
+// the CPUs each process used meanwhile.
+func baseline(ctx context.Context, c client.Client, needed neededWrites, workers int) (time.Duration, string, error) {
 	const prefix = "baseline"
 	namespaces := max(needed.created["namespaces"], 1)
 	ns := func(i int) string { return fmt.Sprintf("%s-%d", prefix, i%namespaces) }
@@ -37,10 +38,10 @@ func baseline(ctx context.Context, c client.Client, needed neededWrites, workers
 		}
 	}
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "baseline-patched"}}); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if err := parallel(len(targets), workers, func(i int) error { return c.Create(ctx, targets[i]) }); err != nil {
-		return 0, fmt.Errorf("preparing the status targets: %w", err)
+		return 0, "", fmt.Errorf("preparing the status targets: %w", err)
 	}
 
 	var writes []func() error
@@ -59,20 +60,20 @@ func baseline(ctx context.Context, c client.Client, needed neededWrites, workers
 		writes = append(writes, func() error { return c.Status().Patch(ctx, target, client.RawPatch(types.MergePatchType, patch)) })
 	}
 
-	started := time.Now()
+	started, cpuBefore := time.Now(), cpuTimes()
 	if err := parallel(namespaces, workers, func(i int) error {
 		return c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns(i)}})
 	}); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if err := parallel(len(writes), workers, func(i int) error { return writes[i]() }); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	elapsed := time.Since(started)
 	total := len(writes) + namespaces
 	log.Printf("baseline: %d writes (%d creates, %d status patches) in %s with %d workers: %.0f writes/s",
 		total, total-len(targets), len(targets), elapsed.Round(100*time.Millisecond), workers, float64(total)/elapsed.Seconds())
-	return elapsed, nil
+	return elapsed, cpuUse(cpuBefore, cpuTimes(), elapsed), nil
 }
 
 // createdObject is a valid new object of one of the kinds the operator

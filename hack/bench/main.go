@@ -55,7 +55,10 @@ func main() {
 	flag.IntVar(&opts.unrelated, "unrelated", 10000, "unrelated ConfigMaps and RoleBindings for the memory run at the smallest scale; 0 skips it")
 	flag.StringVar(&opts.dir, "dir", "bin/bench", "where the manager binary, logs and profiles go")
 	flag.DurationVar(&opts.timeout, "timeout", 30*time.Minute, "how long one scale may take to converge")
+	var managerArgs string
+	flag.StringVar(&managerArgs, "manager-args", "", "more flags for the manager, space-separated (e.g. --max-concurrent-reconciles=8)")
 	flag.Parse()
+	opts.managerArgs = strings.Fields(managerArgs)
 
 	if err := os.MkdirAll(opts.dir, 0o755); err != nil {
 		log.Fatal(err)
@@ -109,4 +112,5 @@ type options struct {
 	dir            string
 	manager        string
 	timeout        time.Duration
+	managerArgs    []string
 }

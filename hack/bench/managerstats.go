@@ -2,14 +2,18 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/client-go/rest"
 )
 
 // writeCount is the operator's requests that write, by HTTP method, from its
@@ -119,12 +123,45 @@ func (m *manager) profileCPU(path string, d time.Duration) <-chan struct{} {
 	return done
 }
 
+// profileAPIServer records CPU profiles of kube-apiserver (its
+// /debug/pprof, as the administrator) in 10 s pieces, path.1, path.2, ...,
+// until stop is closed; `go tool pprof` merges them. The returned channel is
+// closed when the last is written.
+func profileAPIServer(cfg *rest.Config, path string, stop <-chan struct{}) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		httpClient, err := rest.HTTPClientFor(cfg)
+		if err != nil {
+			log.Printf("API server CPU profile: %v", err)
+			return
+		}
+		url := strings.TrimSuffix(cfg.Host, "/") + "/debug/pprof/profile?seconds=10"
+		for piece := 1; ; piece++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := downloadWith(httpClient, url, fmt.Sprintf("%s.%d", path, piece)); err != nil {
+				log.Printf("API server CPU profile: %v", err)
+				return
+			}
+		}
+	}()
+	return done
+}
+
 func (m *manager) saveHeapProfile(path string) error {
 	return download("http://"+m.pprof+"/debug/pprof/heap", path)
 }
 
 func download(url, path string) error {
-	response, err := http.Get(url) //nolint:gosec // the manager's loopback pprof address
+	return downloadWith(http.DefaultClient, url, path)
+}
+
+func downloadWith(httpClient *http.Client, url, path string) error {
+	response, err := httpClient.Get(url) //nolint:gosec // loopback pprof addresses of the manager and the API server
 	if err != nil {
 		return err
 	}
@@ -141,4 +178,52 @@ func download(url, path string) error {
 		return err
 	}
 	return file.Close()
+}
+
+// apiserverRequests is the API server's count of requests by resource,
+// subresource, verb and code (apiserver_request_total, every client), as
+// lines "verb resource[/subresource] code count", largest first.
+func apiserverRequests(cfg *rest.Config) ([]string, error) {
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	response, err := httpClient.Get(strings.TrimSuffix(cfg.Host, "/") + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer response.Body.Close()
+	counts := map[string]int64{}
+	scanner := bufio.NewScanner(response.Body)
+	scanner.Buffer(make([]byte, 1<<20), 1<<22)
+	label := func(line, name string) string {
+		_, rest, _ := strings.Cut(line, name+`="`)
+		value, _, _ := strings.Cut(rest, `"`)
+		return value
+	}
+	for scanner.Scan() {
+		line := scanner.Text()
+		if !strings.HasPrefix(line, "apiserver_request_total{") {
+			continue
+		}
+		verb := label(line, "verb")
+		resource := label(line, "resource")
+		if sub := label(line, "subresource"); sub != "" {
+			resource += "/" + sub
+		}
+		value, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+		if err != nil {
+			return nil, err
+		}
+		counts[verb+" "+resource+" "+label(line, "code")] += int64(value)
+	}
+	lines := make([]string, 0, len(counts))
+	for key, count := range counts {
+		lines = append(lines, fmt.Sprintf("%s %d", key, count))
+	}
+	slices.SortFunc(lines, func(a, b string) int {
+		count := func(s string) int64 { v, _ := strconv.ParseInt(s[strings.LastIndex(s, " ")+1:], 10, 64); return v }
+		return cmp.Compare(count(b), count(a))
+	})
+	return lines, scanner.Err()
 }

@@ -25,6 +25,12 @@ func table(results []*result) string {
 	}
 	for _, r := range results {
 		fmt.Fprintf(&b, "\n%d accounts: needed creates %v; status writes %v", r.accounts, r.needed.created, r.needed.status)
+		if r.cpu != "" {
+			fmt.Fprintf(&b, "; CPU while converging: %s", r.cpu)
+		}
+		if r.baselineCPU != "" {
+			fmt.Fprintf(&b, "; CPU during the baseline: %s", r.baselineCPU)
+		}
 		if r.curve != "" {
 			fmt.Fprintf(&b, "; plain client, ConfigMap creates: %s", r.curve)
 		}

@@ -6,13 +6,17 @@ import (
 	"log"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -32,6 +36,9 @@ type result struct {
 	profiles           string
 	// curve is the plain client's write rate by number of workers.
 	curve string
+	// cpu and baselineCPU are the CPUs each process used on average while
+	// the operator converged, and during the baseline.
+	cpu, baselineCPU string
 }
 
 func (r *result) amplification() float64 {
@@ -80,22 +87,39 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	}
 	defer func() { _ = m.process.Stop(30 * time.Second) }()
 
-	log.Printf("%d accounts: creating the accounts and their objects with %d workers", accounts, opts.workers)
-	started := time.Now()
-	profileDone := m.profileCPU(filepath.Join(opts.dir, run+".cpu.pprof"), 30*time.Second)
-	if err := createAccounts(ctx, admin, accounts, opts.workers); err != nil {
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching() // before the control plane stops
+	watched, err := watchBenchmarkKinds(watchCtx, env.Config)
+	if err != nil {
 		return nil, err
 	}
-	if err := waitConverged(ctx, admin, accounts, opts.timeout); err != nil {
+	log.Printf("%d accounts: creating the accounts and their objects with %d workers", accounts, opts.workers)
+	started, cpuBefore := time.Now(), cpuTimes()
+	profileDone := m.profileCPU(filepath.Join(opts.dir, run+".cpu.pprof"), 30*time.Second)
+	converged := make(chan struct{})
+	apiserverProfileDone := profileAPIServer(env.Config, filepath.Join(opts.dir, run+".apiserver.cpu.pprof"), converged)
+	if err := createAccounts(ctx, admin, watched, accounts, opts.workers); err != nil {
+		return nil, err
+	}
+	if err := waitConverged(ctx, watched, accounts, opts.timeout); err != nil {
 		return nil, err
 	}
 	r.converge = time.Since(started)
+	r.cpu = cpuUse(cpuBefore, cpuTimes(), r.converge)
+	log.Printf("CPU while converging: %s", r.cpu)
+	close(converged)
 	<-profileDone
+	<-apiserverProfileDone
 	if r.writes, err = m.writes(); err != nil {
 		return nil, err
 	}
 	if r.needed, err = countNeeded(ctx, admin); err != nil {
 		return nil, err
+	}
+	if lines, err := apiserverRequests(env.Config); err != nil {
+		log.Printf("API server request counts: %v", err)
+	} else {
+		log.Printf("requests the API server served, every client (verb, resource, code, count):\n  %s", strings.Join(lines, "\n  "))
 	}
 	log.Printf("%d accounts: converged in %s; %d operator writes, %d needed", accounts, r.converge.Round(100*time.Millisecond),
 		r.writes.total(), r.needed.total())
@@ -110,18 +134,42 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	if err := m.saveHeapProfile(filepath.Join(opts.dir, run+".heap.pprof")); err != nil {
 		log.Printf("heap profile: %v", err)
 	}
-	r.profiles = filepath.Join(opts.dir, run+".{cpu,heap}.pprof")
+	r.profiles = filepath.Join(opts.dir, run+".{cpu,heap,apiserver.cpu.*}.pprof")
 	_ = m.process.Stop(30 * time.Second)
 
 	if unrelated == 0 {
 		log.Printf("%d accounts: baseline: a plain client makes the %d needed writes with %d workers", accounts, r.needed.total(), opts.workers)
-		if r.baseline, err = baseline(ctx, admin, r.needed, opts.workers); err != nil {
+		if r.baseline, r.baselineCPU, err = baseline(ctx, admin, r.needed, opts.workers); err != nil {
 			return nil, err
 		}
+		log.Printf("CPU during the baseline: %s", r.baselineCPU)
 		r.curve = workerCurve(ctx, admin, 3000)
 		log.Printf("plain client, ConfigMap creates: %s", r.curve)
 	}
 	return r, nil
+}
+
+// watchBenchmarkKinds starts a cache of the kinds the benchmark waits for,
+// fed by watches, and returns once it has synced. It stops with ctx.
+func watchBenchmarkKinds(ctx context.Context, cfg *rest.Config) (client.Reader, error) {
+	watched, err := cache.New(cfg, cache.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		return nil, err
+	}
+	for _, obj := range []client.Object{&v1.User{}, &v1.Account{}, &v1.Membership{}, &v1.Contact{}, &v1.Domain{}, &v1.Invoice{}} {
+		if _, err := watched.GetInformer(ctx, obj); err != nil {
+			return nil, err
+		}
+	}
+	go func() {
+		if err := watched.Start(ctx); err != nil {
+			log.Printf("the benchmark's cache: %v", err)
+		}
+	}()
+	if !watched.WaitForCacheSync(ctx) {
+		return nil, fmt.Errorf("the benchmark's cache did not sync")
+	}
+	return watched, nil
 }
 
 // fastClient is an administrator's client that the client side never slows
@@ -146,10 +194,9 @@ func startManager(env *envtest.Environment, opts options, run string) (*manager,
 	}
 	m := &manager{metrics: freeAddress(), pprof: freeAddress()}
 	logPath := filepath.Join(opts.dir, run+".manager.log")
-	process, err := testenv.StartProcess("manager", logPath, opts.manager, []string{"KUBECONFIG=" + kubeconfig},
-		"--metrics-bind-address="+m.metrics, "--metrics-secure=false",
-		"--health-probe-bind-address="+freeAddress(), "--pprof-bind-address="+m.pprof,
-	)
+	args := append([]string{"--metrics-bind-address=" + m.metrics, "--metrics-secure=false",
+		"--health-probe-bind-address=" + freeAddress(), "--pprof-bind-address=" + m.pprof}, opts.managerArgs...)
+	process, err := testenv.StartProcess("manager", logPath, opts.manager, []string{"KUBECONFIG=" + kubeconfig}, args...)
 	if err != nil {
 		return nil, err
 	}
