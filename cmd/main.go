@@ -46,7 +46,11 @@ limitations under the License.
 //	--pprof-bind-address         where net/http/pprof is served; "" or "0"
 //	                             (the default) disables it.
 //	--max-concurrent-reconciles  how many objects of one kind are reconciled at
-//	                             once (default 4).
+//	                             once (default 8).
+//	--status-batch-period        how long changes of related objects wait to be
+//	                             written together into an aggregate status: a
+//	                             User's accounts, an Account's members, a
+//	                             Contact's uses (default 1s; 0 writes at once).
 //	--account-namespace-prefix   prepended to an Account's name to name its
 //	                             namespace (default "account-"; A2).
 package main
@@ -126,7 +130,7 @@ func main() {
 		"How often leader election candidates try to acquire or renew the lease.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
 		"The address net/http/pprof is served on, e.g. 127.0.0.1:6060; empty or \"0\" disables it.")
-	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4,
+	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8,
 		"How many objects of one kind are reconciled at once. A reconcile mostly waits for the API server, so a few in parallel "+
 			"keep it busy; invoice and customer numbers are still reserved one at a time.")
 	var controllerOpts controllers.Options

@@ -46,10 +46,9 @@ func billingHeld(domain *v1.Domain) bool {
 }
 
 // reconcileBilling issues the invoice of every stored period that has none,
-// oldest first (I1). stored is the billing as read from the API server: a
-// period recorded during this reconcile is billed by the next one, after it
-// has been written, so that a crash in between cannot bill a registration
-// that was never stored.
+// oldest first (I1). stored is the billing as the API server has it: a
+// period is billed only after it has been written with its registration, so
+// that a crash in between cannot bill a registration that was never stored.
 func (r *DomainReconciler) reconcileBilling(ctx context.Context, domain *v1.Domain, stored []v1.BillingPeriod) error {
 	for _, period := range stored {
 		if period.Invoice != "" {

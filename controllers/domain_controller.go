@@ -128,6 +128,15 @@ func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	}
 	result, err = r.reconcileRegistration(ctx, domain)
 	r.setReady(domain)
+	if err == nil && !equality.Semantic.DeepEqual(stored.Status.Billing, domain.Status.Billing) {
+		// A new period is billed only once it is stored with its
+		// registration (I1): store it now, and bill it in this reconcile
+		// rather than in the next, which would wait its turn in the queue.
+		if err := patchStatusIfChanged(ctx, r.Client, stored, domain, domainStatus); err != nil {
+			return result, err
+		}
+		domain.DeepCopyInto(stored) // what the exit patch compares with
+	}
 	return result, kerrors.NewAggregate([]error{err, r.reconcileBilling(ctx, domain, stored.Status.Billing)})
 }
 

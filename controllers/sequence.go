@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +41,14 @@ const (
 // lookup costs no request, where reading the API server each time would
 // cost a list of every claim per billable event. A create whose outcome is
 // unknown (a timeout, say) makes it read them all again.
+//
+// Reservations are committed in groups: the holders that ask while one
+// group's claims are being created wait, and then get consecutive numbers
+// whose claims are created at once, so that the numbers cost one round trip
+// per group rather than per holder. A claim that fails while a later one of
+// its group was made leaves a hole, which the next reservation fills (a
+// reload finds it), so the series has no gap once that holder, or any
+// other, is given a number.
 type Sequence struct {
 	// Client creates the claims.
 	Client client.Client
@@ -53,14 +62,48 @@ type Sequence struct {
 	// invoice-2027, ...), numbered from 1; otherwise the series is Name.
 	Yearly bool
 
-	// mu makes the reconcilers of one manager look up and reserve one at a
-	// time, so that concurrent reconciles never race for one number.
+	// mu guards what follows: the reconcilers of one manager look up and
+	// queue their reservations under it, and one committer at a time
+	// assigns numbers, so that concurrent reconciles never race for one.
 	mu sync.Mutex
-	// known is every claim of the sequence by holder key, and highest the
-	// highest number of each series; nil until read.
+	// known is every claim of the sequence by holder key, highest the
+	// highest number of each series, and holes the free numbers below it,
+	// lowest first; all nil until read.
 	known   map[string]*v1.NumberClaim
 	highest map[string]int64
+	holes   map[string][]int64
+	// pending is the reservations that wait for the next group, waiting
+	// every unfinished reservation by holder key (so that a holder that
+	// asks again waits for the same one), and committing whether a
+	// committer is at work.
+	pending    []*reservation
+	waiting    map[string]*reservation
+	committing bool
 }
+
+// reservation is one holder's wait for a number.
+type reservation struct {
+	holder   NumberHolder
+	attempts int
+	result   *v1.NumberClaim
+	err      error
+	done     chan struct{}
+}
+
+// finish hands the reservation its outcome; under mu.
+func (s *Sequence) finish(r *reservation, claim *v1.NumberClaim, err error) {
+	r.result, r.err = claim, err
+	delete(s.waiting, r.holder.key())
+	close(r.done)
+}
+
+const (
+	// maxGroup bounds the claims created at once.
+	maxGroup = 32
+	// groupTimeout bounds the creates of one group, which other
+	// reconciles wait for.
+	groupTimeout = 30 * time.Second
+)
 
 // series is the series a number reserved at now belongs to.
 func (s *Sequence) series(now time.Time) string {
@@ -89,15 +132,36 @@ func (h NumberHolder) key() string {
 
 // NumberFor returns the holder's claim, reserving the next number of the
 // current series if it has none. Claims are never deleted, and each is made
-// at one past the highest that exists, so the series has no gaps.
+// at the lowest free number, so the series has no gaps.
 func (s *Sequence) NumberFor(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	claim, err := s.reservedFor(ctx, holder)
 	if claim != nil || err != nil {
+		s.mu.Unlock()
 		return claim, err
 	}
-	return s.reserve(ctx, holder)
+	r := s.waiting[holder.key()]
+	if r == nil {
+		r = &reservation{holder: holder, done: make(chan struct{})}
+		if s.waiting == nil {
+			s.waiting = map[string]*reservation{}
+		}
+		s.waiting[holder.key()] = r
+		s.pending = append(s.pending, r)
+	}
+	if !s.committing {
+		s.committing = true
+		// The group outlives the reconcile that started it: the others
+		// wait on it too.
+		go s.commit(context.WithoutCancel(ctx))
+	}
+	s.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.result, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err() // a number reserved meanwhile is found next time
+	}
 }
 
 // ReservedFor returns the holder's claim, or nil when it has none, in any
@@ -116,7 +180,8 @@ func (s *Sequence) reservedFor(ctx context.Context, holder NumberHolder) (*v1.Nu
 	return s.known[holder.key()], nil
 }
 
-// load reads every claim of the sequence from the API server, once.
+// load reads every claim of the sequence from the API server, once, and
+// finds the numbers below the highest that have no claim.
 func (s *Sequence) load(ctx context.Context) error {
 	if s.known != nil {
 		return nil
@@ -126,46 +191,151 @@ func (s *Sequence) load(ctx context.Context) error {
 		return fmt.Errorf("reading the claims of sequence %s: %w", s.Name, err)
 	}
 	known, highest := make(map[string]*v1.NumberClaim, len(claims.Items)), map[string]int64{}
+	taken := map[string]map[int64]bool{}
 	for i := range claims.Items {
 		claim := &claims.Items[i]
 		known[claim.Labels[HolderKeyLabel]] = claim
 		highest[claim.Spec.Series] = max(highest[claim.Spec.Series], claim.Spec.Number)
+		if taken[claim.Spec.Series] == nil {
+			taken[claim.Spec.Series] = map[int64]bool{}
+		}
+		taken[claim.Spec.Series][claim.Spec.Number] = true
 	}
-	s.known, s.highest = known, highest
+	holes := map[string][]int64{}
+	for series, top := range highest {
+		for number := int64(1); number < top; number++ {
+			if !taken[series][number] {
+				holes[series] = append(holes[series], number)
+			}
+		}
+	}
+	s.known, s.highest, s.holes = known, highest, holes
 	return nil
 }
 
-func (s *Sequence) reserve(ctx context.Context, holder NumberHolder) (*v1.NumberClaim, error) {
-	now := s.Clock.Now().UTC().Truncate(time.Second)
-	series := s.series(now)
-	next := s.highest[series]
-	for range maxClaimAttempts {
-		next++
-		claim := &v1.NumberClaim{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: fmt.Sprintf("%s-%012d", series, next),
-				Labels: map[string]string{
-					ManagedByLabel: ManagedByValue, SequenceLabel: s.Name, SeriesLabel: series, HolderKeyLabel: holder.key(),
-				},
-			},
-			Spec: v1.NumberClaimSpec{
-				Series: series, Number: next, HolderKind: holder.Kind, HolderName: holder.Name, HolderUID: holder.UID,
-				Event: holder.Event, ReservedAt: &metav1.Time{Time: now},
-			},
-		}
-		err := s.Client.Create(ctx, claim)
-		if apierrors.IsAlreadyExists(err) {
-			continue // another manager took it (a split brain): try the one after
-		}
-		if err != nil {
-			// The claim may exist all the same: read them all again next time.
-			s.known, s.highest = nil, nil
-			return nil, err
-		}
-		s.known[holder.key()] = claim
-		s.highest[series] = next
-		return claim, nil
+// forget drops what is known, to read it again: after a create whose
+// outcome is unknown.
+func (s *Sequence) forget() { s.known, s.highest, s.holes = nil, nil, nil }
+
+// nextNumber is the lowest free number of a series, which it takes.
+func (s *Sequence) nextNumber(series string) int64 {
+	if holes := s.holes[series]; len(holes) > 0 {
+		s.holes[series] = holes[1:]
+		return holes[0]
 	}
-	s.known, s.highest = nil, nil
-	return nil, fmt.Errorf("no free number in series %s after %d attempts beyond %d", series, maxClaimAttempts, next-maxClaimAttempts)
+	s.highest[series]++
+	return s.highest[series]
+}
+
+// taken records that a number of a series has a claim.
+func (s *Sequence) taken(series string, number int64) {
+	s.highest[series] = max(s.highest[series], number)
+	s.holes[series] = slices.DeleteFunc(s.holes[series], func(hole int64) bool { return hole == number })
+}
+
+// commit creates the claims of the pending reservations, a group at a time,
+// until none is left.
+func (s *Sequence) commit(ctx context.Context) {
+	for {
+		group := s.takeGroup(ctx)
+		if group == nil {
+			return
+		}
+		results := make([]error, len(group))
+		createCtx, cancel := context.WithTimeout(ctx, groupTimeout)
+		var wg sync.WaitGroup
+		for i, c := range group {
+			wg.Go(func() { results[i] = s.Client.Create(createCtx, c.claim) })
+		}
+		wg.Wait()
+		cancel()
+		s.settle(group, results)
+	}
+}
+
+// pendingClaim is a reservation with the claim that is being created for it.
+type pendingClaim struct {
+	*reservation
+	claim *v1.NumberClaim
+}
+
+// takeGroup assigns numbers to the next group of pending reservations and
+// returns their claims to create; nil when none is pending, and the
+// committer stops.
+func (s *Sequence) takeGroup(ctx context.Context) []pendingClaim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.pending) > 0 {
+		if err := s.load(ctx); err != nil {
+			for _, r := range s.pending {
+				s.finish(r, nil, err)
+			}
+			s.pending = nil
+			break
+		}
+		now := s.Clock.Now().UTC().Truncate(time.Second)
+		series := s.series(now)
+		var group []pendingClaim
+		for len(s.pending) > 0 && len(group) < maxGroup {
+			r := s.pending[0]
+			s.pending = s.pending[1:]
+			if claim := s.known[r.holder.key()]; claim != nil {
+				s.finish(r, claim, nil) // found by a reload since it asked
+				continue
+			}
+			group = append(group, pendingClaim{r, s.newClaim(r.holder, series, s.nextNumber(series), now)})
+		}
+		if len(group) > 0 {
+			return group
+		}
+	}
+	s.committing = false
+	return nil
+}
+
+func (s *Sequence) newClaim(holder NumberHolder, series string, number int64, now time.Time) *v1.NumberClaim {
+	return &v1.NumberClaim{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: fmt.Sprintf("%s-%012d", series, number),
+			Labels: map[string]string{
+				ManagedByLabel: ManagedByValue, SequenceLabel: s.Name, SeriesLabel: series, HolderKeyLabel: holder.key(),
+			},
+		},
+		Spec: v1.NumberClaimSpec{
+			Series: series, Number: number, HolderKind: holder.Kind, HolderName: holder.Name, HolderUID: holder.UID,
+			Event: holder.Event, ReservedAt: &metav1.Time{Time: now},
+		},
+	}
+}
+
+// settle records what the creates of a group did: a claim made is the
+// holder's; a number taken by someone else (a manager that lost its lease)
+// sends the holder back for the next; any other failure may have made the
+// claim all the same, so the claims are read again.
+func (s *Sequence) settle(group []pendingClaim, results []error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unknown := false
+	for i, c := range group {
+		series, number := c.claim.Spec.Series, c.claim.Spec.Number
+		switch err := results[i]; {
+		case err == nil:
+			s.known[c.holder.key()] = c.claim
+			s.taken(series, number)
+			s.finish(c.reservation, c.claim, nil)
+		case apierrors.IsAlreadyExists(err):
+			s.taken(series, number)
+			if c.attempts++; c.attempts >= maxClaimAttempts {
+				s.finish(c.reservation, nil, fmt.Errorf("no free number in series %s after %d attempts", series, maxClaimAttempts))
+				continue
+			}
+			s.pending = append(s.pending, c.reservation)
+		default:
+			unknown = true
+			s.finish(c.reservation, nil, err)
+		}
+	}
+	if unknown {
+		s.forget()
+	}
 }

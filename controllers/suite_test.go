@@ -107,9 +107,9 @@ func startOperator(ctx context.Context, writes *atomic.Int64) (wait func()) {
 			return countWrites(c, writes), nil
 		},
 		// A second manager in the same process reuses the controller names;
-		// reconciles run 4 at a time, as the manager's default
+		// reconciles run 8 at a time, as the manager's default
 		// (--max-concurrent-reconciles).
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: 4},
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: 8},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(controllers.SetupWithManager(ctx, mgr, controllers.Options{
@@ -240,6 +240,13 @@ func failOnce(verb string, obj client.Object, skip int) {
 		fault = nil
 		return errors.New("injected failure: the operator died here")
 	}
+}
+
+// faultPending tells whether an injected failure has yet to happen.
+func faultPending() bool {
+	faultMu.Lock()
+	defer faultMu.Unlock()
+	return fault != nil
 }
 
 // crashWhen makes the operator die at the first write for which dies is

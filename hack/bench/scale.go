@@ -45,11 +45,27 @@ func (r *result) amplification() float64 {
 	return float64(r.writes.total()) / float64(r.needed.total())
 }
 
+// inputs is the number of objects the benchmark's client creates: the
+// price list, 2 Users, the Account, 2 Contacts, 3 Memberships and 2 Domains
+// per account.
+func (r *result) inputs() int64 { return 1 + 10*int64(r.accounts) }
+
+// ideal is the time the API server would take, at the baseline's rate, for
+// the benchmark's own creates and the needed writes together: what an
+// operator with no overhead at all would converge in.
+func (r *result) ideal() time.Duration {
+	if r.needed.total() == 0 {
+		return 0
+	}
+	return time.Duration(float64(r.baseline) * float64(r.inputs()+r.needed.total()) / float64(r.needed.total()))
+}
+
 func (r *result) summary() string {
-	return fmt.Sprintf("%d accounts (%d unrelated objects): converged in %s (baseline %s, ratio %.2f), %d writes for %d needed (amplification %.2f), "+
-		"membership->rolebinding p50 %s p99 %s, peak RSS %d MiB, %d writes idle",
+	return fmt.Sprintf("%d accounts (%d unrelated objects): converged in %s (baseline %s, ratio %.2f; no-overhead operator %s, ratio %.2f), "+
+		"%d writes for %d needed (amplification %.2f), membership->rolebinding p50 %s p99 %s, peak RSS %d MiB, %d writes idle",
 		r.accounts, r.unrelated, r.converge.Round(100*time.Millisecond), r.baseline.Round(100*time.Millisecond),
-		r.converge.Seconds()/r.baseline.Seconds(), r.writes.total(), r.needed.total(), r.amplification(),
+		r.converge.Seconds()/r.baseline.Seconds(), r.ideal().Round(100*time.Millisecond), r.converge.Seconds()/r.ideal().Seconds(),
+		r.writes.total(), r.needed.total(), r.amplification(),
 		r.latencyP50.Round(time.Millisecond), r.latencyP99.Round(time.Millisecond), r.peakRSS>>20, r.idleWrites)
 }
 
