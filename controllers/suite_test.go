@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,6 +131,21 @@ var _ = AfterEach(func() {
 	Expect(operatorForbidden.Load()).To(BeZero(), "G3: the operator, with only its generated role, was forbidden a write it needed")
 })
 
+// statusWrites counts the operator's status writes by object (objectKey).
+var statusWrites sync.Map
+
+func objectKey(obj client.Object) string {
+	return fmt.Sprintf("%T %s/%s", obj, obj.GetNamespace(), obj.GetName())
+}
+
+// statusWritesOf is how often the operator has written obj's status.
+func statusWritesOf(obj client.Object) int64 {
+	if counter, ok := statusWrites.Load(objectKey(obj)); ok {
+		return counter.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
 // countWrites wraps the operator's client so that every write it makes,
 // status writes included, is counted.
 func countWrites(c client.WithWatch, writes *atomic.Int64) client.WithWatch {
@@ -139,6 +155,10 @@ func countWrites(c client.WithWatch, writes *atomic.Int64) client.WithWatch {
 			return err
 		}
 		writes.Add(1)
+		if strings.HasSuffix(verb, " status") {
+			counter, _ := statusWrites.LoadOrStore(objectKey(obj), new(atomic.Int64))
+			counter.(*atomic.Int64).Add(1)
+		}
 		GinkgoWriter.Printf("operator write: %s %T %s/%s\n", verb, obj, obj.GetNamespace(), obj.GetName())
 		return nil
 	}

@@ -24,8 +24,9 @@ import (
 // CEL rules and admission policies run), and for every status write a merge
 // patch of the status of an object of that kind. The objects whose status
 // is patched are created beforehand, untimed. It returns the wall time, and
-// the CPUs each process used meanwhile.
-func baseline(ctx context.Context, c client.Client, needed neededWrites, workers int) (time.Duration, string, error) {
+// the CPUs each process used meanwhile. profile is started with the timed
+// writes and its result called when they end.
+func baseline(ctx context.Context, c client.Client, needed neededWrites, workers int, profile func() (stop func())) (time.Duration, string, error) {
 	const prefix = "baseline"
 	namespaces := max(needed.created["namespaces"], 1)
 	ns := func(i int) string { return fmt.Sprintf("%s-%d", prefix, i%namespaces) }
@@ -60,6 +61,8 @@ func baseline(ctx context.Context, c client.Client, needed neededWrites, workers
 		writes = append(writes, func() error { return c.Status().Patch(ctx, target, client.RawPatch(types.MergePatchType, patch)) })
 	}
 
+	stopProfile := profile()
+	defer stopProfile()
 	started, cpuBefore := time.Now(), cpuTimes()
 	if err := parallel(namespaces, workers, func(i int) error {
 		return c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns(i)}})

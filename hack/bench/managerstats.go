@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,7 +71,8 @@ func (m *manager) writes() (writeCount, error) {
 // idleWrites counts the operator's writes during d with nothing changing,
 // from the moment it has written nothing for 5 s (it finishes what the
 // latency samples started first).
-func (m *manager) idleWrites(d time.Duration) (int64, error) {
+// started is called when the window starts.
+func (m *manager) idleWrites(d time.Duration, started func()) (int64, error) {
 	before, err := m.writes()
 	if err != nil {
 		return 0, err
@@ -86,6 +88,7 @@ func (m *manager) idleWrites(d time.Duration) (int64, error) {
 		}
 	}
 	log.Printf("counting writes for %s of idle", d)
+	started()
 	time.Sleep(d)
 	after, err := m.writes()
 	if err != nil {
@@ -129,6 +132,11 @@ func (m *manager) profileCPU(path string, d time.Duration) <-chan struct{} {
 // closed when the last is written.
 func profileAPIServer(cfg *rest.Config, path string, stop <-chan struct{}) <-chan struct{} {
 	done := make(chan struct{})
+	// The pieces of an earlier run would be merged with this one's.
+	stale, _ := filepath.Glob(path + ".*")
+	for _, file := range stale {
+		_ = os.Remove(file)
+	}
 	go func() {
 		defer close(done)
 		httpClient, err := rest.HTTPClientFor(cfg)
@@ -180,10 +188,9 @@ func downloadWith(httpClient *http.Client, url, path string) error {
 	return file.Close()
 }
 
-// apiserverRequests is the API server's count of requests by resource,
-// subresource, verb and code (apiserver_request_total, every client), as
-// lines "verb resource[/subresource] code count", largest first.
-func apiserverRequests(cfg *rest.Config) ([]string, error) {
+// apiserverRequestCounts is the API server's count of requests by "verb
+// resource[/subresource] code" (apiserver_request_total, every client).
+func apiserverRequestCounts(cfg *rest.Config) (map[string]int64, error) {
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, err
@@ -206,7 +213,6 @@ func apiserverRequests(cfg *rest.Config) ([]string, error) {
 		if !strings.HasPrefix(line, "apiserver_request_total{") {
 			continue
 		}
-		verb := label(line, "verb")
 		resource := label(line, "resource")
 		if sub := label(line, "subresource"); sub != "" {
 			resource += "/" + sub
@@ -215,15 +221,31 @@ func apiserverRequests(cfg *rest.Config) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		counts[verb+" "+resource+" "+label(line, "code")] += int64(value)
+		counts[label(line, "verb")+" "+resource+" "+label(line, "code")] += int64(value)
 	}
-	lines := make([]string, 0, len(counts))
+	return counts, scanner.Err()
+}
+
+// countLines formats request counts (or their growth since before, when
+// given) as lines "verb resource code count", largest first, leaving out
+// those that did not grow and, with writesOnly, the reads.
+func countLines(counts, before map[string]int64, writesOnly bool) []string {
+	type line struct {
+		key   string
+		count int64
+	}
+	var lines []line
 	for key, count := range counts {
-		lines = append(lines, fmt.Sprintf("%s %d", key, count))
+		verb, _, _ := strings.Cut(key, " ")
+		if count -= before[key]; count == 0 || (writesOnly && !slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE", "APPLY", "DELETECOLLECTION"}, verb)) {
+			continue
+		}
+		lines = append(lines, line{key, count})
 	}
-	slices.SortFunc(lines, func(a, b string) int {
-		count := func(s string) int64 { v, _ := strconv.ParseInt(s[strings.LastIndex(s, " ")+1:], 10, 64); return v }
-		return cmp.Compare(count(b), count(a))
-	})
-	return lines, scanner.Err()
+	slices.SortFunc(lines, func(a, b line) int { return cmp.Or(cmp.Compare(b.count, a.count), strings.Compare(a.key, b.key)) })
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, fmt.Sprintf("%s %d", l.key, l.count))
+	}
+	return out
 }

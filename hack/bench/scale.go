@@ -132,10 +132,10 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	if r.needed, err = countNeeded(ctx, admin); err != nil {
 		return nil, err
 	}
-	if lines, err := apiserverRequests(env.Config); err != nil {
+	if counts, err := apiserverRequestCounts(env.Config); err != nil {
 		log.Printf("API server request counts: %v", err)
 	} else {
-		log.Printf("requests the API server served, every client (verb, resource, code, count):\n  %s", strings.Join(lines, "\n  "))
+		log.Printf("requests the API server served, every client (verb, resource, code, count):\n  %s", strings.Join(countLines(counts, nil, false), "\n  "))
 	}
 	log.Printf("%d accounts: converged in %s; %d operator writes, %d needed", accounts, r.converge.Round(100*time.Millisecond),
 		r.writes.total(), r.needed.total())
@@ -143,8 +143,12 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	if r.latencyP50, r.latencyP99, err = membershipLatency(ctx, admin, accounts, opts.latencySamples); err != nil {
 		return nil, err
 	}
-	if r.idleWrites, err = m.idleWrites(opts.idle); err != nil {
+	var beforeIdle map[string]int64
+	if r.idleWrites, err = m.idleWrites(opts.idle, func() { beforeIdle, _ = apiserverRequestCounts(env.Config) }); err != nil {
 		return nil, err
+	}
+	if afterIdle, err := apiserverRequestCounts(env.Config); err == nil && beforeIdle != nil {
+		log.Printf("writes the API server served while idle: %v", countLines(afterIdle, beforeIdle, true))
 	}
 	r.peakRSS = m.peakRSS()
 	if err := m.saveHeapProfile(filepath.Join(opts.dir, run+".heap.pprof")); err != nil {
@@ -155,7 +159,12 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 
 	if unrelated == 0 {
 		log.Printf("%d accounts: baseline: a plain client makes the %d needed writes with %d workers", accounts, r.needed.total(), opts.workers)
-		if r.baseline, r.baselineCPU, err = baseline(ctx, admin, r.needed, opts.workers); err != nil {
+		profile := func() func() {
+			stop := make(chan struct{})
+			done := profileAPIServer(env.Config, filepath.Join(opts.dir, run+".baseline.apiserver.cpu.pprof"), stop)
+			return func() { close(stop); <-done }
+		}
+		if r.baseline, r.baselineCPU, err = baseline(ctx, admin, r.needed, opts.workers, profile); err != nil {
 			return nil, err
 		}
 		log.Printf("CPU during the baseline: %s", r.baselineCPU)
