@@ -89,8 +89,8 @@ var _ = Describe("Aggregate status views", func() {
 		waitForQuiet()
 
 		By("each written once for the burst (at most twice for the account: a membership may still be pending at its first write)")
-		Expect(statusWritesOf(s.account) - accountWrites).To(BeNumerically("<=", 2), "one write per membership would be 8 or more")
-		Expect(statusWritesOf(s.member) - memberWrites).To(Equal(int64(1)), "one write per membership would be 3")
+		Expect(statusWritesOf(s.account)-accountWrites).To(BeNumerically("<=", 2), "one write per membership would be 8 or more")
+		Expect(statusWritesOf(s.member)-memberWrites).To(Equal(int64(1)), "one write per membership would be 3")
 		Expect(statusWritesOf(holder)).To(Equal(int64(1)), "the contact's Ready and its two domains, in one write")
 	})
 })
