@@ -150,7 +150,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		Client:          mgr.GetClient(),
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
-		Recorder:        mgr.GetEventRecorder("account-controller"),
+		Recorder:        recordNormalEventsOnce(mgr.GetEventRecorder("account-controller")),
 		CustomerNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
 		OperatorUser:    opts.OperatorUser,
 		BatchPeriod:     opts.StatusBatchPeriod,
@@ -162,13 +162,13 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		Client:          mgr.GetClient(),
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
-		Recorder:        mgr.GetEventRecorder("user-controller"),
+		Recorder:        recordNormalEventsOnce(mgr.GetEventRecorder("user-controller")),
 		BatchPeriod:     opts.StatusBatchPeriod,
 	}
 	if err := users.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("user controller: %w", err)
 	}
-	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock, Recorder: mgr.GetEventRecorder("membership-controller")}
+	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recordNormalEventsOnce(mgr.GetEventRecorder("membership-controller"))}
 	if err := memberships.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("membership controller: %w", err)
 	}
@@ -180,7 +180,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 		Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix,
 		InvoiceNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "invoice", Yearly: true},
-		Recorder:       mgr.GetEventRecorder("domain-controller"),
+		Recorder:       recordNormalEventsOnce(mgr.GetEventRecorder("domain-controller")),
 	}
 	if err := domains.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("domain controller: %w", err)
@@ -189,7 +189,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		return fmt.Errorf("price list controller: %w", err)
 	}
 	transfers := &OwnershipTransferReconciler{
-		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: mgr.GetEventRecorder("ownershiptransfer-controller"),
+		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recordNormalEventsOnce(mgr.GetEventRecorder("ownershiptransfer-controller")),
 	}
 	if err := transfers.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("ownership transfer controller: %w", err)

@@ -143,12 +143,8 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	if r.latencyP50, r.latencyP99, err = membershipLatency(ctx, admin, accounts, opts.latencySamples); err != nil {
 		return nil, err
 	}
-	var beforeIdle map[string]int64
-	if r.idleWrites, err = m.idleWrites(opts.idle, func() { beforeIdle, _ = apiserverRequestCounts(env.Config) }); err != nil {
+	if r.idleWrites, err = measureIdle(env.Config, m, opts.idle); err != nil {
 		return nil, err
-	}
-	if afterIdle, err := apiserverRequestCounts(env.Config); err == nil && beforeIdle != nil {
-		log.Printf("writes the API server served while idle: %v", countLines(afterIdle, beforeIdle, true))
 	}
 	r.peakRSS = m.peakRSS()
 	if err := m.saveHeapProfile(filepath.Join(opts.dir, run+".heap.pprof")); err != nil {
@@ -158,20 +154,44 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	_ = m.process.Stop(30 * time.Second)
 
 	if unrelated == 0 {
-		log.Printf("%d accounts: baseline: a plain client makes the %d needed writes with %d workers", accounts, r.needed.total(), opts.workers)
-		profile := func() func() {
-			stop := make(chan struct{})
-			done := profileAPIServer(env.Config, filepath.Join(opts.dir, run+".baseline.apiserver.cpu.pprof"), stop)
-			return func() { close(stop); <-done }
-		}
-		if r.baseline, r.baselineCPU, err = baseline(ctx, admin, r.needed, opts.workers, profile); err != nil {
+		if err := measureBaseline(ctx, env.Config, admin, opts, run, r); err != nil {
 			return nil, err
 		}
-		log.Printf("CPU during the baseline: %s", r.baselineCPU)
-		r.curve = workerCurve(ctx, admin, 3000)
-		log.Printf("plain client, ConfigMap creates: %s", r.curve)
 	}
 	return r, nil
+}
+
+// measureIdle counts the manager's writes in an idle window, and logs the
+// writes the API server served meanwhile, by resource.
+func measureIdle(cfg *rest.Config, m *manager, window time.Duration) (int64, error) {
+	var before map[string]int64
+	writes, err := m.idleWrites(window, func() { before, _ = apiserverRequestCounts(cfg) })
+	if err != nil {
+		return 0, err
+	}
+	if after, err := apiserverRequestCounts(cfg); err == nil && before != nil {
+		log.Printf("writes the API server served while idle: %v", countLines(after, before, true))
+	}
+	return writes, nil
+}
+
+// measureBaseline times the plain client making the needed writes (with
+// the API server profiled), and its write rate by number of workers.
+func measureBaseline(ctx context.Context, cfg *rest.Config, admin client.Client, opts options, run string, r *result) error {
+	log.Printf("%d accounts: baseline: a plain client makes the %d needed writes with %d workers", r.accounts, r.needed.total(), opts.workers)
+	profile := func() func() {
+		stop := make(chan struct{})
+		done := profileAPIServer(cfg, filepath.Join(opts.dir, run+".baseline.apiserver.cpu.pprof"), stop)
+		return func() { close(stop); <-done }
+	}
+	var err error
+	if r.baseline, r.baselineCPU, err = baseline(ctx, admin, r.needed, opts.workers, profile); err != nil {
+		return err
+	}
+	log.Printf("CPU during the baseline: %s", r.baselineCPU)
+	r.curve = workerCurve(ctx, admin, 3000)
+	log.Printf("plain client, ConfigMap creates: %s", r.curve)
+	return nil
 }
 
 // watchBenchmarkKinds starts a cache of the kinds the benchmark waits for,
