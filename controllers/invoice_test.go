@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -336,7 +337,7 @@ var _ = Describe("Invoices", func() {
 		Expect(domain.Status.Billing).To(ConsistOf(HaveField("Invoice", invoices[0].Name)))
 	})
 
-	It("I2: 200 domains registered at once across 20 accounts get 200 invoices numbered 1 to 200, without gap or duplicate, though the claim of number 7 fails while later ones are made", func() {
+	It("I2: 200 domains registered at once across 20 accounts get 200 invoices numbered 1 to 200, without gap or duplicate, though the claim of number 7 fails, again and again, while later ones are made", func() {
 		year := 2025
 		setClockTo(time.Date(year, 6, 1, 9, 0, 0, 0, time.UTC))
 		owner := newUser(unique("reseller"), unique("reseller")+"@example.com")
@@ -357,9 +358,20 @@ var _ = Describe("Invoices", func() {
 			}
 		}
 		// Numbers are reserved in groups created at once: the claim of 7
-		// fails, those after it in its group are made, and the hole is
-		// filled by a later reservation.
-		failOnce("create", &v1.NumberClaim{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("invoice-%d-%012d", year, 7)}}, 0)
+		// fails on every try of its reservation, those after it in its
+		// group are made, and the hole is filled by a later reservation.
+		seventh, failures := fmt.Sprintf("invoice-%d-%012d", year, 7), 0
+		faultMu.Lock()
+		fault = func(verb string, obj client.Object) error {
+			if _, isClaim := obj.(*v1.NumberClaim); !isClaim || verb != "create" || obj.GetName() != seventh || failures == 4 {
+				return nil
+			}
+			if failures++; failures == 4 {
+				fault = nil
+			}
+			return errors.New("injected failure: the claim of number 7 is not made")
+		}
+		faultMu.Unlock()
 		DeferCleanup(func() {
 			faultMu.Lock()
 			defer faultMu.Unlock()
@@ -377,7 +389,7 @@ var _ = Describe("Invoices", func() {
 			invoiced(domain)
 			Expect(invoicesOf(domain)).To(HaveLen(1))
 		}
-		Expect(faultPending()).To(BeFalse(), "the claim of number 7 failed once")
+		Expect(faultPending()).To(BeFalse(), "the claim of number 7 failed on each of its 4 tries")
 		waitForQuiet()
 		expectGaplessSeries(year, len(domains))
 	})

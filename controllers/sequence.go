@@ -28,8 +28,9 @@ const (
 	maxClaimAttempts = 64
 )
 
-// The claims are read only past the cache (once), never watched.
-// +kubebuilder:rbac:groups=clientarea.dev,resources=numberclaims,verbs=list;create
+// The claims are read only past the cache (all once, and one that exists
+// when it is created, to see whose it is), never watched.
+// +kubebuilder:rbac:groups=clientarea.dev,resources=numberclaims,verbs=get;list;create
 
 // Sequence hands out the numbers of one series: unique (the API server lets
 // one NumberClaim have a name), consecutive, and assigned once: a holder that
@@ -245,11 +246,46 @@ func (s *Sequence) commit(ctx context.Context) {
 		createCtx, cancel := context.WithTimeout(ctx, groupTimeout)
 		var wg sync.WaitGroup
 		for i, c := range group {
-			wg.Go(func() { results[i] = s.Client.Create(createCtx, c.claim) })
+			wg.Go(func() { results[i] = s.claimNumber(createCtx, c) })
 		}
 		wg.Wait()
 		cancel()
 		s.settle(group, results)
+	}
+}
+
+// claimRetries are the pauses before a claim whose create failed is tried
+// again, at the same number: a later claim of its group may have been made,
+// and a hole is better not left, even for the next reservation to fill (a
+// hole in last year's series would stay one).
+var claimRetries = []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
+
+// claimNumber creates the claim of one reservation, and tries again at the
+// same number while the outcome is unknown. A claim that exists already is
+// the holder's when an earlier try made it (it landed after the client gave
+// up on it); then it is taken as made.
+func (s *Sequence) claimNumber(ctx context.Context, c pendingClaim) error {
+	for attempt := 0; ; attempt++ {
+		err := s.Client.Create(ctx, c.claim)
+		if apierrors.IsAlreadyExists(err) {
+			existing := &v1.NumberClaim{}
+			if getErr := s.APIReader.Get(ctx, client.ObjectKeyFromObject(c.claim), existing); getErr != nil {
+				return getErr // unknown: the claims are read again
+			}
+			if existing.Labels[HolderKeyLabel] == c.holder.key() {
+				existing.DeepCopyInto(c.claim)
+				return nil
+			}
+			return err
+		}
+		if err == nil || attempt == len(claimRetries) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(claimRetries[attempt]):
+		case <-ctx.Done():
+			return err
+		}
 	}
 }
 
@@ -266,7 +302,11 @@ func (s *Sequence) takeGroup(ctx context.Context) []pendingClaim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.pending) > 0 {
-		if err := s.load(ctx); err != nil {
+		// Under mu: bounded, so that lookups do not wait for ever.
+		loadCtx, cancel := context.WithTimeout(ctx, groupTimeout)
+		err := s.load(loadCtx)
+		cancel()
+		if err != nil {
 			for _, r := range s.pending {
 				s.finish(r, nil, err)
 			}
