@@ -2,7 +2,6 @@ package controllers_test
 
 import (
 	"fmt"
-	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -11,20 +10,6 @@ import (
 
 	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 )
-
-// createAtOnce creates the objects concurrently, as a client-area front end
-// filling an account does.
-func createAtOnce(objects ...client.Object) {
-	GinkgoHelper()
-	var wg sync.WaitGroup
-	for _, obj := range objects {
-		wg.Go(func() {
-			defer GinkgoRecover()
-			create(obj)
-		})
-	}
-	wg.Wait()
-}
 
 var _ = Describe("Aggregate status views", func() {
 	It("A6, U2, C3, G4: a burst of changes is written into an Account's members, a User's accounts and a Contact's uses once, not once per object", func() {

@@ -2,8 +2,10 @@ package controllers_test
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,4 +63,18 @@ func condition(obj client.Object, conditions func() []metav1.Condition, conditio
 func haveStatus(status metav1.ConditionStatus, reason string) OmegaMatcher {
 	return And(Not(BeNil()), WithTransform(func(c *metav1.Condition) metav1.ConditionStatus { return c.Status }, Equal(status)),
 		WithTransform(func(c *metav1.Condition) string { return c.Reason }, Equal(reason)))
+}
+
+// createAtOnce creates the objects concurrently, as a client-area front end
+// filling an account does.
+func createAtOnce(objects ...client.Object) {
+	GinkgoHelper()
+	var wg sync.WaitGroup
+	for _, obj := range objects {
+		wg.Go(func() {
+			defer GinkgoRecover()
+			create(obj)
+		})
+	}
+	wg.Wait()
 }

@@ -1,12 +1,10 @@
 package controllers_test
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -360,31 +358,12 @@ var _ = Describe("Invoices", func() {
 		// Numbers are reserved in groups created at once: the claim of 7
 		// fails on every try of its reservation, those after it in its
 		// group are made, and the hole is filled by a later reservation.
-		seventh, failures := fmt.Sprintf("invoice-%d-%012d", year, 7), 0
-		faultMu.Lock()
-		fault = func(verb string, obj client.Object) error {
-			if _, isClaim := obj.(*v1.NumberClaim); !isClaim || verb != "create" || obj.GetName() != seventh || failures == 4 {
-				return nil
-			}
-			if failures++; failures == 4 {
-				fault = nil
-			}
-			return errors.New("injected failure: the claim of number 7 is not made")
-		}
-		faultMu.Unlock()
-		DeferCleanup(func() {
-			faultMu.Lock()
-			defer faultMu.Unlock()
-			fault = nil
-		})
-		var wg sync.WaitGroup
+		failWrites("create", &v1.NumberClaim{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("invoice-%d-%012d", year, 7)}}, 0, 4)
+		var objects []client.Object
 		for _, domain := range domains {
-			wg.Go(func() {
-				defer GinkgoRecover()
-				create(domain)
-			})
+			objects = append(objects, domain)
 		}
-		wg.Wait()
+		createAtOnce(objects...)
 		for _, domain := range domains {
 			invoiced(domain)
 			Expect(invoicesOf(domain)).To(HaveLen(1))

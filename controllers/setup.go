@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -146,11 +147,13 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
 	}
+	// Each controller's recorder records a transition once (see onceRecorder).
+	recorder := func(name string) events.EventRecorder { return recordNormalEventsOnce(mgr.GetEventRecorder(name)) }
 	accounts := &AccountReconciler{
 		Client:          mgr.GetClient(),
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
-		Recorder:        recordNormalEventsOnce(mgr.GetEventRecorder("account-controller")),
+		Recorder:        recorder("account-controller"),
 		CustomerNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
 		OperatorUser:    opts.OperatorUser,
 		BatchPeriod:     opts.StatusBatchPeriod,
@@ -162,13 +165,13 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		Client:          mgr.GetClient(),
 		APIReader:       mgr.GetAPIReader(),
 		NamespacePrefix: opts.NamespacePrefix,
-		Recorder:        recordNormalEventsOnce(mgr.GetEventRecorder("user-controller")),
+		Recorder:        recorder("user-controller"),
 		BatchPeriod:     opts.StatusBatchPeriod,
 	}
 	if err := users.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("user controller: %w", err)
 	}
-	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recordNormalEventsOnce(mgr.GetEventRecorder("membership-controller"))}
+	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recorder("membership-controller")}
 	if err := memberships.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("membership controller: %w", err)
 	}
@@ -180,7 +183,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 		Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix,
 		InvoiceNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "invoice", Yearly: true},
-		Recorder:       recordNormalEventsOnce(mgr.GetEventRecorder("domain-controller")),
+		Recorder:       recorder("domain-controller"),
 	}
 	if err := domains.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("domain controller: %w", err)
@@ -189,7 +192,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		return fmt.Errorf("price list controller: %w", err)
 	}
 	transfers := &OwnershipTransferReconciler{
-		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recordNormalEventsOnce(mgr.GetEventRecorder("ownershiptransfer-controller")),
+		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller"),
 	}
 	if err := transfers.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("ownership transfer controller: %w", err)

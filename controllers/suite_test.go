@@ -246,7 +246,12 @@ var (
 
 // failOnce makes the skip+1-th write of verb on an object of obj's type
 // (and name, when obj has one) fail once.
-func failOnce(verb string, obj client.Object, skip int) {
+func failOnce(verb string, obj client.Object, skip int) { failWrites(verb, obj, skip, 1) }
+
+// failWrites makes the writes of verb on an object of obj's type (and
+// name, when obj has one) fail times times, after the first skip. A fault
+// still pending when the spec ends is dropped.
+func failWrites(verb string, obj client.Object, skip, times int) {
 	faultMu.Lock()
 	defer faultMu.Unlock()
 	seen := 0
@@ -257,9 +262,16 @@ func failOnce(verb string, obj client.Object, skip int) {
 		if seen++; seen <= skip {
 			return nil
 		}
-		fault = nil
+		if seen == skip+times {
+			fault = nil
+		}
 		return errors.New("injected failure: the operator died here")
 	}
+	DeferCleanup(func() {
+		faultMu.Lock()
+		defer faultMu.Unlock()
+		fault = nil
+	})
 }
 
 // faultPending tells whether an injected failure has yet to happen.

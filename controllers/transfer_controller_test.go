@@ -208,7 +208,6 @@ var _ = Describe("OwnershipTransfer controller", func() {
 				obj.SetName(transfer.Name)
 			}
 			failOnce(verb, obj, skip)
-			DeferCleanup(func() { failOnce("none", obj, 0) })
 			create(transfer)
 			finishedAs(transfer, v1.TransferCompleted)
 			expectTransferred(s, transfer, true)
