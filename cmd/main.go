@@ -76,7 +76,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
-	"clientarea.dev/clientarea-operator/controllers"
+	"clientarea.dev/clientarea-operator/internal/controller"
 )
 
 var (
@@ -133,11 +133,11 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8,
 		"How many objects of one kind are reconciled at once. A reconcile mostly waits for the API server, so a few in parallel "+
 			"keep it busy; invoice and customer numbers are still reserved one at a time.")
-	var controllerOpts controllers.Options
-	flag.StringVar(&controllerOpts.NamespacePrefix, "account-namespace-prefix", controllers.DefaultNamespacePrefix,
+	var controllerOpts controller.Options
+	flag.StringVar(&controllerOpts.NamespacePrefix, "account-namespace-prefix", controller.DefaultNamespacePrefix,
 		"Prepended to an Account's name to name its namespace. At most 13 characters, "+
 			"so that with an account name of up to 50 characters it stays a valid namespace name.")
-	flag.DurationVar(&controllerOpts.StatusBatchPeriod, "status-batch-period", controllers.DefaultStatusBatchPeriod,
+	flag.DurationVar(&controllerOpts.StatusBatchPeriod, "status-batch-period", controller.DefaultStatusBatchPeriod,
 		"How long changes of related objects wait to be written together into an aggregate status (a User's accounts, "+
 			"an Account's members, a Contact's uses): fewer writes, at the cost of that much delay in those views. 0 writes at once.")
 	opts := zap.Options{
@@ -173,7 +173,7 @@ func main() {
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   controllers.CacheOptions(),
+		Cache:                   controller.CacheOptions(),
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          enableLeaderElection,
@@ -194,7 +194,7 @@ func main() {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.SetupWithManager(ctx, mgr, controllerOpts); err != nil {
+	if err := controller.SetupWithManager(ctx, mgr, controllerOpts); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}

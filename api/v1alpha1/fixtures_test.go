@@ -5,7 +5,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/fixtures"
 )
 
@@ -18,10 +18,10 @@ var (
 	validAccount    = fixtures.Account
 	validTransfer   = fixtures.Transfer
 	validPriceList  = fixtures.PriceList
-	validMembership = func() *v1.Membership { return fixtures.Membership(testNamespace) }
-	validContact    = func() *v1.Contact { return fixtures.Contact(testNamespace) }
-	validDomain     = func() *v1.Domain { return fixtures.Domain(testNamespace) }
-	validInvoice    = func() *v1.Invoice { return fixtures.Invoice(testNamespace) }
+	validMembership = func() *clientareav1alpha1.Membership { return fixtures.Membership(testNamespace) }
+	validContact    = func() *clientareav1alpha1.Contact { return fixtures.Contact(testNamespace) }
+	validDomain     = func() *clientareav1alpha1.Domain { return fixtures.Domain(testNamespace) }
+	validInvoice    = func() *clientareav1alpha1.Invoice { return fixtures.Invoice(testNamespace) }
 )
 
 // with returns a function that builds a valid object and changes it, so that a

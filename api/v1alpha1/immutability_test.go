@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 )
 
 // changeAfterCreate creates a valid object, then applies change to it and
@@ -28,28 +28,30 @@ var _ = Describe("Immutability at admission (G2)", func() {
 			expectInvalid(update(), field, message)
 		},
 		Entry("I3: an issued invoice's total", func() error {
-			return changeAfterCreate(validInvoice, func(i *v1.Invoice) { i.Spec.Total, i.Spec.Tax = 1380, 0 })
+			return changeAfterCreate(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.Total, i.Spec.Tax = 1380, 0 })
 		}, "spec", "an issued invoice never changes"),
 		Entry("I3: an issued invoice's number", func() error {
-			return changeAfterCreate(validInvoice, func(i *v1.Invoice) { i.Spec.Number = "INV-2026-000002" })
+			return changeAfterCreate(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.Number = "INV-2026-000002" })
 		}, "spec", "an issued invoice never changes"),
 		Entry("I4: an issued invoice's recipient", func() error {
-			return changeAfterCreate(validInvoice, func(i *v1.Invoice) { i.Spec.BillTo.City = "Berlin" })
+			return changeAfterCreate(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.BillTo.City = "Berlin" })
 		}, "spec", "an issued invoice never changes"),
 		Entry("T3: a transfer's new owner", func() error {
-			return changeAfterCreate(validTransfer, func(t *v1.OwnershipTransfer) { t.Spec.NewOwner = "carla" })
+			return changeAfterCreate(validTransfer, func(t *clientareav1alpha1.OwnershipTransfer) { t.Spec.NewOwner = "carla" })
 		}, "spec", "create a new OwnershipTransfer"),
 		Entry("T3: a transfer's previous-owner policy", func() error {
-			return changeAfterCreate(validTransfer, func(t *v1.OwnershipTransfer) { t.Spec.PreviousOwner = v1.PreviousOwnerRemove })
+			return changeAfterCreate(validTransfer, func(t *clientareav1alpha1.OwnershipTransfer) {
+				t.Spec.PreviousOwner = clientareav1alpha1.PreviousOwnerRemove
+			})
 		}, "spec", "create a new OwnershipTransfer"),
 		Entry("D1: a domain's name", func() error {
-			return changeAfterCreate(validDomain, func(d *v1.Domain) { d.Spec.DomainName = "musterfrau.de" })
+			return changeAfterCreate(validDomain, func(d *clientareav1alpha1.Domain) { d.Spec.DomainName = "musterfrau.de" })
 		}, "spec.domainName", "a domain cannot be renamed"),
 		Entry("D1: a domain's name, removed", func() error {
-			return changeAfterCreate(validDomain, func(d *v1.Domain) { d.Spec.DomainName = "" })
+			return changeAfterCreate(validDomain, func(d *clientareav1alpha1.Domain) { d.Spec.DomainName = "" })
 		}, "spec.domainName", "a domain cannot be renamed"),
 		Entry("M2: the user of a membership (access must not move silently)", func() error {
-			return changeAfterCreate(validMembership, func(m *v1.Membership) { m.Spec.User = "carla" })
+			return changeAfterCreate(validMembership, func(m *clientareav1alpha1.Membership) { m.Spec.User = "carla" })
 		}, "spec.user", "spec.user is immutable"),
 	)
 
@@ -58,19 +60,19 @@ var _ = Describe("Immutability at admission (G2)", func() {
 			Expect(update()).To(Succeed())
 		},
 		Entry("I3: labels and annotations of an invoice", func() error {
-			return changeAfterCreate(validInvoice, func(i *v1.Invoice) { i.Labels = map[string]string{"paid": "true"} })
+			return changeAfterCreate(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Labels = map[string]string{"paid": "true"} })
 		}),
 		Entry("U4: a user's e-mail address", func() error {
-			return changeAfterCreate(validUser, func(u *v1.User) { u.Spec.Email = "anna@new-agency.example" })
+			return changeAfterCreate(validUser, func(u *clientareav1alpha1.User) { u.Spec.Email = "anna@new-agency.example" })
 		}),
 		Entry("M1: a membership's permissions and expiry", func() error {
-			return changeAfterCreate(validMembership, func(m *v1.Membership) {
-				m.Spec.Permissions = []v1.Permission{v1.PermissionAll}
+			return changeAfterCreate(validMembership, func(m *clientareav1alpha1.Membership) {
+				m.Spec.Permissions = []clientareav1alpha1.Permission{clientareav1alpha1.PermissionAll}
 				m.Spec.ExpiresAt = &metav1.Time{Time: time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)}
 			})
 		}),
 		Entry("D1: a domain's holder, period, renewal and name servers", func() error {
-			return changeAfterCreate(validDomain, func(d *v1.Domain) {
+			return changeAfterCreate(validDomain, func(d *clientareav1alpha1.Domain) {
 				d.Spec.HolderRef.Name = "erika-musterfrau"
 				d.Spec.PeriodYears = 3
 				d.Spec.AutoRenew = new(false)
@@ -78,7 +80,7 @@ var _ = Describe("Immutability at admission (G2)", func() {
 			})
 		}),
 		Entry("C2: every field of a contact", func() error {
-			return changeAfterCreate(validContact, func(c *v1.Contact) { c.Spec.City = "Berlin"; c.Spec.Street = nil })
+			return changeAfterCreate(validContact, func(c *clientareav1alpha1.Contact) { c.Spec.City = "Berlin"; c.Spec.Street = nil })
 		}),
 	)
 })

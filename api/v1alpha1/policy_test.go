@@ -9,14 +9,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
 const transferAnnotation = "clientarea.dev/ownership-transfer"
 
 var _ = Describe("Admission policy for account owners", func() {
-	var account *v1.Account
+	var account *clientareav1alpha1.Account
 
 	BeforeEach(func() {
 		account = validAccount()
@@ -26,7 +26,7 @@ var _ = Describe("Admission policy for account owners", func() {
 
 	// changeOwner patches spec.owner (and any annotations) as the given client.
 	changeOwner := func(c client.Client, annotations map[string]string) error {
-		current := &v1.Account{}
+		current := &clientareav1alpha1.Account{}
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), current)).To(Succeed())
 		changed := current.DeepCopy()
 		changed.Spec.Owner = "max"
@@ -42,13 +42,13 @@ var _ = Describe("Admission policy for account owners", func() {
 			MatchError(ContainSubstring("OwnershipTransfer")),
 		))
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
-		Expect(account.Spec.Owner).To(Equal(v1.ObjectName("anna")), "nothing changed")
+		Expect(account.Spec.Owner).To(Equal(clientareav1alpha1.ObjectName("anna")), "nothing changed")
 	})
 
 	It("A4: allows every other change of the account", func() {
 		current := account.DeepCopy()
 		account.Spec.DisplayName = "Werbeagentur XYZ GmbH & Co. KG"
-		account.Spec.Type = v1.AccountTypePerson
+		account.Spec.Type = clientareav1alpha1.AccountTypePerson
 		Expect(k8sClient.Patch(ctx, account, client.MergeFrom(current))).To(Succeed())
 	})
 
@@ -60,7 +60,7 @@ var _ = Describe("Admission policy for account owners", func() {
 			// reaches admission and the policy alone decides.
 			role := &rbacv1.ClusterRole{
 				ObjectMeta: metav1.ObjectMeta{Name: "test-account-updater"},
-				Rules:      []rbacv1.PolicyRule{{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"accounts"}, Verbs: []string{"get", "patch", "update"}}},
+				Rules:      []rbacv1.PolicyRule{{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"accounts"}, Verbs: []string{"get", "patch", "update"}}},
 			}
 			binding := &rbacv1.ClusterRoleBinding{
 				ObjectMeta: metav1.ObjectMeta{Name: "test-account-updater"},
@@ -83,7 +83,7 @@ var _ = Describe("Admission policy for account owners", func() {
 		It("A4: allows the operator to change the owner while executing an OwnershipTransfer", func() {
 			Expect(changeOwner(operator, map[string]string{transferAnnotation: "mustermann-to-max"})).To(Succeed())
 			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(account), account)).To(Succeed())
-			Expect(account.Spec.Owner).To(Equal(v1.ObjectName("max")))
+			Expect(account.Spec.Owner).To(Equal(clientareav1alpha1.ObjectName("max")))
 		})
 	})
 })

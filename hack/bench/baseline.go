@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/fixtures"
 )
 
@@ -106,12 +106,12 @@ func createdObject(kind, name, namespace string) client.Object {
 	meta.Namespace = "" // the claims are cluster-scoped
 	switch kind {
 	case "numberclaims":
-		return &v1.NumberClaim{ObjectMeta: meta, Spec: v1.NumberClaimSpec{Series: "baseline", Number: 1, HolderKind: "Domain",
+		return &clientareav1alpha1.NumberClaim{ObjectMeta: meta, Spec: clientareav1alpha1.NumberClaimSpec{Series: "baseline", Number: 1, HolderKind: "Domain",
 			HolderName: name, HolderUID: name, Event: name, ReservedAt: &metav1.Time{Time: time.Now().Truncate(time.Second)}}}
 	case "emailclaims":
-		return &v1.EmailClaim{ObjectMeta: meta, Spec: v1.EmailClaimSpec{Email: v1.EmailAddress(name + "@baseline.example"), User: v1.ObjectName(name), UserUID: name}}
+		return &clientareav1alpha1.EmailClaim{ObjectMeta: meta, Spec: clientareav1alpha1.EmailClaimSpec{Email: clientareav1alpha1.EmailAddress(name + "@baseline.example"), User: clientareav1alpha1.ObjectName(name), UserUID: name}}
 	case "domainclaims":
-		return &v1.DomainClaim{ObjectMeta: meta, Spec: v1.DomainClaimSpec{Namespace: namespace, Name: name, UID: name}}
+		return &clientareav1alpha1.DomainClaim{ObjectMeta: meta, Spec: clientareav1alpha1.DomainClaimSpec{Namespace: namespace, Name: name, UID: name}}
 	}
 	panic("no baseline object for " + kind)
 }
@@ -121,7 +121,7 @@ func createdObject(kind, name, namespace string) client.Object {
 func statusTarget(kind, name, namespace string) client.Object {
 	switch kind {
 	case "users":
-		return &v1.User{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.UserSpec{Email: v1.EmailAddress(name + "@baseline.example")}}
+		return &clientareav1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: clientareav1alpha1.UserSpec{Email: clientareav1alpha1.EmailAddress(name + "@baseline.example")}}
 	case "accounts":
 		account := fixtures.Account()
 		account.GenerateName, account.Name = "", name
@@ -129,7 +129,7 @@ func statusTarget(kind, name, namespace string) client.Object {
 	case "pricelists":
 		prices := fixtures.PriceList()
 		prices.GenerateName, prices.Name = "", name
-		prices.Spec.Domains = []v1.TLDPrice{{TLD: "baselinetld", RegistrationPerYear: 1, RenewalPerYear: 1}}
+		prices.Spec.Domains = []clientareav1alpha1.TLDPrice{{TLD: "baselinetld", RegistrationPerYear: 1, RenewalPerYear: 1}}
 		return prices
 	case "memberships":
 		membership := fixtures.Membership(namespace)

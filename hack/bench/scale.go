@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -201,7 +201,7 @@ func watchBenchmarkKinds(ctx context.Context, cfg *rest.Config) (client.Reader, 
 	if err != nil {
 		return nil, err
 	}
-	for _, obj := range []client.Object{&v1.User{}, &v1.Account{}, &v1.Membership{}, &v1.Contact{}, &v1.Domain{}, &v1.Invoice{}} {
+	for _, obj := range []client.Object{&clientareav1alpha1.User{}, &clientareav1alpha1.Account{}, &clientareav1alpha1.Membership{}, &clientareav1alpha1.Contact{}, &clientareav1alpha1.Domain{}, &clientareav1alpha1.Invoice{}} {
 		if _, err := watched.GetInformer(ctx, obj); err != nil {
 			return nil, err
 		}

@@ -17,18 +17,18 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
-	"clientarea.dev/clientarea-operator/controllers"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/controller"
 	"clientarea.dev/clientarea-operator/internal/fixtures"
 )
 
 func ownerName(i int) string   { return fmt.Sprintf("owner-%d", i) }
 func memberName(i int) string  { return fmt.Sprintf("member-%d", i) }
 func accountName(i int) string { return fmt.Sprintf("acct-%d", i) }
-func namespaceOf(i int) string { return controllers.DefaultNamespacePrefix + accountName(i) }
+func namespaceOf(i int) string { return controller.DefaultNamespacePrefix + accountName(i) }
 
-func newUser(name string) *v1.User {
-	return &v1.User{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.UserSpec{Email: v1.EmailAddress(name + "@bench.example")}}
+func newUser(name string) *clientareav1alpha1.User {
+	return &clientareav1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: clientareav1alpha1.UserSpec{Email: clientareav1alpha1.EmailAddress(name + "@bench.example")}}
 }
 
 // createAccounts creates the price list, an owner and a member User per
@@ -53,7 +53,7 @@ func createAccounts(ctx context.Context, c client.Client, watched client.Reader,
 	if err := parallel(n, workers, func(i int) error {
 		account := fixtures.Account()
 		account.GenerateName, account.Name = "", accountName(i)
-		account.Spec.Owner = v1.ObjectName(ownerName(i))
+		account.Spec.Owner = clientareav1alpha1.ObjectName(ownerName(i))
 		account.Spec.BillingContactRef = nil
 		return c.Create(ctx, account)
 	}); err != nil {
@@ -65,7 +65,7 @@ func createAccounts(ctx context.Context, c client.Client, watched client.Reader,
 // fillAccount waits for the account's namespace (seen by watched, a cache
 // fed by watches) and creates its objects.
 func fillAccount(ctx context.Context, c client.Client, watched client.Reader, n, i int) error {
-	account := &v1.Account{}
+	account := &clientareav1alpha1.Account{}
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Minute, true, func(ctx context.Context) (bool, error) {
 		err := watched.Get(ctx, client.ObjectKey{Name: accountName(i)}, account)
 		return err == nil && account.Status.Namespace != "", client.IgnoreNotFound(err)
@@ -80,18 +80,18 @@ func fillAccount(ctx context.Context, c client.Client, watched client.Reader, n,
 		contact.GenerateName, contact.Name = "", holder
 		objects = append(objects, contact)
 	}
-	permissions := [][]v1.Permission{{v1.PermissionInvoices}, {v1.PermissionDomains}, {v1.PermissionAll}}
+	permissions := [][]clientareav1alpha1.Permission{{clientareav1alpha1.PermissionInvoices}, {clientareav1alpha1.PermissionDomains}, {clientareav1alpha1.PermissionAll}}
 	for k, granted := range permissions {
-		objects = append(objects, &v1.Membership{
+		objects = append(objects, &clientareav1alpha1.Membership{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("member-%d", k), Namespace: namespace},
-			Spec:       v1.MembershipSpec{User: v1.ObjectName(memberName((i + k + 1) % n)), Permissions: granted},
+			Spec:       clientareav1alpha1.MembershipSpec{User: clientareav1alpha1.ObjectName(memberName((i + k + 1) % n)), Permissions: granted},
 		})
 	}
 	for _, suffix := range []string{"a", "b"} {
 		domain := fixtures.Domain(namespace)
 		domain.GenerateName, domain.Name = "", fmt.Sprintf("%s-%s.de", accountName(i), suffix)
 		domain.Spec.DomainName = ""
-		domain.Spec.HolderRef.Name = v1.ObjectName("holder-" + suffix)
+		domain.Spec.HolderRef.Name = clientareav1alpha1.ObjectName("holder-" + suffix)
 		domain.Spec.PeriodYears = 1
 		objects = append(objects, domain)
 	}
@@ -140,16 +140,24 @@ func waitConverged(ctx context.Context, watched client.Reader, n int, timeout ti
 		}
 	}
 	checks := []check{
-		{"users", 2 * n, countOf(&v1.UserList{}, func(o client.Object) bool { return ready(o.(*v1.User).Status.Conditions, v1.ConditionReady) })},
-		{"accounts", n, countOf(&v1.AccountList{}, func(o client.Object) bool { return ready(o.(*v1.Account).Status.Conditions, v1.ConditionReady) })},
-		{"memberships", 3 * n, countOf(&v1.MembershipList{}, func(o client.Object) bool {
-			return ready(o.(*v1.Membership).Status.Conditions, v1.ConditionReady)
+		{"users", 2 * n, countOf(&clientareav1alpha1.UserList{}, func(o client.Object) bool {
+			return ready(o.(*clientareav1alpha1.User).Status.Conditions, clientareav1alpha1.ConditionReady)
 		})},
-		{"contacts", 2 * n, countOf(&v1.ContactList{}, func(o client.Object) bool { return ready(o.(*v1.Contact).Status.Conditions, v1.ConditionReady) })},
-		{"domains", 2 * n, countOf(&v1.DomainList{}, func(o client.Object) bool {
-			return ready(o.(*v1.Domain).Status.Conditions, v1.ConditionReady, controllers.ConditionInvoiced)
+		{"accounts", n, countOf(&clientareav1alpha1.AccountList{}, func(o client.Object) bool {
+			return ready(o.(*clientareav1alpha1.Account).Status.Conditions, clientareav1alpha1.ConditionReady)
 		})},
-		{"invoices", 2 * n, countOf(&v1.InvoiceList{}, func(o client.Object) bool { return ready(o.(*v1.Invoice).Status.Conditions, v1.ConditionReady) })},
+		{"memberships", 3 * n, countOf(&clientareav1alpha1.MembershipList{}, func(o client.Object) bool {
+			return ready(o.(*clientareav1alpha1.Membership).Status.Conditions, clientareav1alpha1.ConditionReady)
+		})},
+		{"contacts", 2 * n, countOf(&clientareav1alpha1.ContactList{}, func(o client.Object) bool {
+			return ready(o.(*clientareav1alpha1.Contact).Status.Conditions, clientareav1alpha1.ConditionReady)
+		})},
+		{"domains", 2 * n, countOf(&clientareav1alpha1.DomainList{}, func(o client.Object) bool {
+			return ready(o.(*clientareav1alpha1.Domain).Status.Conditions, clientareav1alpha1.ConditionReady, controller.ConditionInvoiced)
+		})},
+		{"invoices", 2 * n, countOf(&clientareav1alpha1.InvoiceList{}, func(o client.Object) bool {
+			return ready(o.(*clientareav1alpha1.Invoice).Status.Conditions, clientareav1alpha1.ConditionReady)
+		})},
 	}
 	// The cache is read in memory: every check, every 200 ms, and the
 	// progress every 5 s (the domains' by condition).
@@ -183,7 +191,7 @@ func waitConverged(ctx context.Context, watched client.Reader, n int, timeout ti
 
 // domainProgress counts the domains by each condition that is True.
 func domainProgress(ctx context.Context, watched client.Reader) string {
-	domains := &v1.DomainList{}
+	domains := &clientareav1alpha1.DomainList{}
 	if err := watched.List(ctx, domains, client.UnsafeDisableDeepCopy); err != nil {
 		return err.Error()
 	}
@@ -196,7 +204,7 @@ func domainProgress(ctx context.Context, watched client.Reader) string {
 		}
 	}
 	var parts []string
-	for _, conditionType := range []string{controllers.ConditionHolderResolved, controllers.ConditionLoginReady, controllers.ConditionRegistered, controllers.ConditionInvoiced, v1.ConditionReady} {
+	for _, conditionType := range []string{controller.ConditionHolderResolved, controller.ConditionLoginReady, controller.ConditionRegistered, controller.ConditionInvoiced, clientareav1alpha1.ConditionReady} {
 		parts = append(parts, fmt.Sprintf("%s %d", conditionType, counts[conditionType]))
 	}
 	return fmt.Sprintf("%d created: %s", len(domains.Items), strings.Join(parts, ", "))
@@ -227,7 +235,7 @@ func (n neededWrites) total() int64 {
 // countNeeded counts, from the converged cluster, what the operator created
 // and the objects whose status it writes.
 func countNeeded(ctx context.Context, c client.Client) (neededWrites, error) {
-	managed := client.MatchingLabels{controllers.ManagedByLabel: controllers.ManagedByValue}
+	managed := client.MatchingLabels{controller.ManagedByLabel: controller.ManagedByValue}
 	n := neededWrites{created: map[string]int{}, status: map[string]int{}}
 	count := func(into map[string]int, kind string, list client.ObjectList, opts ...client.ListOption) error {
 		if err := c.List(ctx, list, opts...); err != nil {
@@ -241,7 +249,7 @@ func countNeeded(ctx context.Context, c client.Client) (neededWrites, error) {
 		return n, err
 	}
 	for _, secret := range secrets.Items {
-		if strings.HasPrefix(secret.Namespace, controllers.DefaultNamespacePrefix) {
+		if strings.HasPrefix(secret.Namespace, controller.DefaultNamespacePrefix) {
 			n.created["secrets"]++
 		}
 	}
@@ -250,18 +258,18 @@ func countNeeded(ctx context.Context, c client.Client) (neededWrites, error) {
 		count(n.created, "rolebindings", &rbacv1.RoleBindingList{}, managed),
 		count(n.created, "roles", &rbacv1.RoleList{}, managed),
 		count(n.created, "serviceaccounts", &corev1.ServiceAccountList{}, managed),
-		count(n.created, "numberclaims", &v1.NumberClaimList{}),
-		count(n.created, "emailclaims", &v1.EmailClaimList{}),
-		count(n.created, "domainclaims", &v1.DomainClaimList{}),
-		count(n.created, "invoices", &v1.InvoiceList{}),
+		count(n.created, "numberclaims", &clientareav1alpha1.NumberClaimList{}),
+		count(n.created, "emailclaims", &clientareav1alpha1.EmailClaimList{}),
+		count(n.created, "domainclaims", &clientareav1alpha1.DomainClaimList{}),
+		count(n.created, "invoices", &clientareav1alpha1.InvoiceList{}),
 		count(n.created, "events", &eventsv1.EventList{}),
-		count(n.status, "users", &v1.UserList{}),
-		count(n.status, "accounts", &v1.AccountList{}),
-		count(n.status, "memberships", &v1.MembershipList{}),
-		count(n.status, "contacts", &v1.ContactList{}),
-		count(n.status, "domains", &v1.DomainList{}),
-		count(n.status, "invoices", &v1.InvoiceList{}),
-		count(n.status, "pricelists", &v1.PriceListList{}),
+		count(n.status, "users", &clientareav1alpha1.UserList{}),
+		count(n.status, "accounts", &clientareav1alpha1.AccountList{}),
+		count(n.status, "memberships", &clientareav1alpha1.MembershipList{}),
+		count(n.status, "contacts", &clientareav1alpha1.ContactList{}),
+		count(n.status, "domains", &clientareav1alpha1.DomainList{}),
+		count(n.status, "invoices", &clientareav1alpha1.InvoiceList{}),
+		count(n.status, "pricelists", &clientareav1alpha1.PriceListList{}),
 	}
 	for _, err := range steps {
 		if err != nil {
@@ -292,7 +300,7 @@ func membershipLatency(ctx context.Context, c client.WithWatch, n, samples int) 
 		return 0, 0, err
 	}
 	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
-		users := &v1.UserList{}
+		users := &clientareav1alpha1.UserList{}
 		if err := c.List(ctx, users); err != nil {
 			return false, err
 		}
@@ -308,7 +316,7 @@ func membershipLatency(ctx context.Context, c client.WithWatch, n, samples int) 
 		return 0, 0, fmt.Errorf("waiting for the latency users: %w", err)
 	}
 	bindings := &rbacv1.RoleBindingList{}
-	byMembership := client.MatchingLabels{controllers.GrantLabel: "membership"}
+	byMembership := client.MatchingLabels{controller.GrantLabel: "membership"}
 	if err := c.List(ctx, bindings, byMembership); err != nil {
 		return 0, 0, err
 	}
@@ -319,9 +327,9 @@ func membershipLatency(ctx context.Context, c client.WithWatch, n, samples int) 
 	defer watcher.Stop()
 	var latencies []time.Duration
 	for k := range samples {
-		membership := &v1.Membership{
+		membership := &clientareav1alpha1.Membership{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("latency-%d", k), Namespace: namespaceOf(k % n)},
-			Spec:       v1.MembershipSpec{User: v1.ObjectName(fmt.Sprintf("latency-%d", k)), Permissions: []v1.Permission{v1.PermissionInvoices}},
+			Spec:       clientareav1alpha1.MembershipSpec{User: clientareav1alpha1.ObjectName(fmt.Sprintf("latency-%d", k)), Permissions: []clientareav1alpha1.Permission{clientareav1alpha1.PermissionInvoices}},
 		}
 		started := time.Now()
 		if err := c.Create(ctx, membership); err != nil {
@@ -344,7 +352,7 @@ func awaitBinding(events <-chan watch.Event, membershipUID string, timeout time.
 			if !ok {
 				return fmt.Errorf("the watch ended")
 			}
-			if binding, isBinding := event.Object.(*rbacv1.RoleBinding); isBinding && binding.Labels[controllers.MembershipUIDLabel] == membershipUID {
+			if binding, isBinding := event.Object.(*rbacv1.RoleBinding); isBinding && binding.Labels[controller.MembershipUIDLabel] == membershipUID {
 				return nil
 			}
 		case <-deadline:

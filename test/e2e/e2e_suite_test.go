@@ -31,7 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -139,7 +139,7 @@ func (c *e2eCluster) startAPIServer() {
 		Set("audit-log-mode", "blocking")
 	cfg, err := c.env.Start()
 	Expect(err).NotTo(HaveOccurred())
-	Expect(v1.AddToScheme(scheme.Scheme)).To(Succeed())
+	Expect(clientareav1alpha1.AddToScheme(scheme.Scheme)).To(Succeed())
 	admin, err = client.New(cfg, client.Options{Scheme: scheme.Scheme})
 	Expect(err).NotTo(HaveOccurred())
 	c.kubeconfig = filepath.Join(c.dir, "admin.kubeconfig")

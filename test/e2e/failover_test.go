@@ -14,8 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
-	"clientarea.dev/clientarea-operator/controllers"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/controller"
 	"clientarea.dev/clientarea-operator/internal/fixtures"
 )
 
@@ -31,7 +31,7 @@ const (
 // takes over and finishes the batch without a duplicate or missing invoice.
 func failover() {
 	started := time.Now()
-	owner := &v1.User{ObjectMeta: metav1.ObjectMeta{Name: "reseller"}, Spec: v1.UserSpec{Email: "reseller@example.com"}}
+	owner := &clientareav1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "reseller"}, Spec: clientareav1alpha1.UserSpec{Email: "reseller@example.com"}}
 	Expect(admin.Create(ctx, owner)).To(Succeed())
 
 	var wg sync.WaitGroup
@@ -59,7 +59,7 @@ func failover() {
 	converged := time.Since(started)
 
 	By("every batch domain has exactly one invoice, and the year's series has no gap and no duplicate")
-	invoices := &v1.InvoiceList{}
+	invoices := &clientareav1alpha1.InvoiceList{}
 	Expect(admin.List(ctx, invoices)).To(Succeed())
 	perDomain := map[string]int{}
 	var numbers []int64
@@ -76,14 +76,14 @@ func failover() {
 	for i, number := range numbers {
 		Expect(number).To(Equal(int64(i+1)), "numbers 1 to %d without gap or duplicate", len(numbers))
 	}
-	claims := &v1.NumberClaimList{}
-	Expect(admin.List(ctx, claims, client.MatchingLabels{controllers.SequenceLabel: "invoice"})).To(Succeed())
+	claims := &clientareav1alpha1.NumberClaimList{}
+	Expect(admin.List(ctx, claims, client.MatchingLabels{controller.SequenceLabel: "invoice"})).To(Succeed())
 	Expect(claims.Items).To(HaveLen(len(numbers)), "no number reserved without its invoice")
 
-	accounts := &v1.AccountList{}
+	accounts := &clientareav1alpha1.AccountList{}
 	Expect(admin.List(ctx, accounts)).To(Succeed())
 	for _, account := range accounts.Items {
-		Expect(meta.IsStatusConditionTrue(account.Status.Conditions, v1.ConditionReady)).To(BeTrue(), "account %s is Ready", account.Name)
+		Expect(meta.IsStatusConditionTrue(account.Status.Conditions, clientareav1alpha1.ConditionReady)).To(BeTrue(), "account %s is Ready", account.Name)
 	}
 
 	report := fmt.Sprintf("leader killed after %d of %d invoices; takeover (lease held by the other manager) %s after the kill; batch of %d accounts converged in %s",
@@ -122,7 +122,7 @@ func createBatchAccount(i int) {
 
 // batchInvoices counts the invoices issued in the batch's namespaces.
 func batchInvoices() int {
-	invoices := &v1.InvoiceList{}
+	invoices := &clientareav1alpha1.InvoiceList{}
 	if err := admin.List(ctx, invoices); err != nil {
 		return 0
 	}
@@ -140,11 +140,11 @@ func batchInvoices() int {
 func invoicedBatchDomains() int {
 	count := 0
 	for i := range batchAccounts {
-		domain := &v1.Domain{}
+		domain := &clientareav1alpha1.Domain{}
 		if err := admin.Get(ctx, client.ObjectKey{Namespace: batchNamespace(i), Name: batchDomain(i)}, domain); err != nil {
 			continue
 		}
-		if meta.IsStatusConditionTrue(domain.Status.Conditions, controllers.ConditionInvoiced) {
+		if meta.IsStatusConditionTrue(domain.Status.Conditions, controller.ConditionInvoiced) {
 			count++
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	v1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -97,14 +97,14 @@ var _ = Describe("clientarea-operator in a cluster", Ordered, func() {
 			kubectl("", "wait", "--for=condition=Ready", "domain/mustermann.de", "-n", mustermannNamespace, "--timeout=60s")
 			kubectl("", "wait", "--for=condition=Invoiced", "domain/mustermann.de", "-n", mustermannNamespace, "--timeout=60s")
 
-			invoices := &v1.InvoiceList{}
+			invoices := &clientareav1alpha1.InvoiceList{}
 			Expect(json.Unmarshal([]byte(kubectl(anna, "get", "invoices", "-n", mustermannNamespace, "-o", "json")), invoices)).To(Succeed())
 			Expect(invoices.Items).To(HaveLen(1))
 			invoice := invoices.Items[0]
 			Expect(invoice.Spec.Number).To(Equal(fmt.Sprintf("INV-%d-000001", time.Now().UTC().Year())))
 			Expect(invoice.Spec.BillTo.Organisation).To(Equal("Werbeagentur XYZ GmbH"), "D3: the agency pays, not the holder")
 			Expect(invoice.Spec.BillTo.Source).To(Equal("contact/werbeagentur-xyz/agency-billing"))
-			Expect(invoice.Spec.Total).To(Equal(v1.AmountMinor(690 + 131)))
+			Expect(invoice.Spec.Total).To(Equal(clientareav1alpha1.AmountMinor(690 + 131)))
 			Expect(kubectl(anna, "get", "invoices", "-n", mustermannNamespace)).To(ContainSubstring(invoice.Spec.Number), "printer columns")
 
 			By("nobody in the account changes or deletes an invoice, nor does a platform engineer bound to cluster-admin (I3, I6, A8)")

@@ -1,0 +1,154 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+)
+
+// Contact condition types and reasons (C3).
+const (
+	// ConditionInUse is True while an account bills to the contact or a
+	// domain is held by it; a contact in use is not deleted.
+	ConditionInUse = "InUse"
+
+	ReasonUsed   = "Used"
+	ReasonUnused = "Unused"
+
+	contactFinalizer = "clientarea.dev/contact"
+
+	indexDomainHolder         = "spec.holderRef.name"
+	indexAccountBillingTarget = "spec.billingContactRef"
+)
+
+// ContactReconciler reports where each Contact is used and holds its
+// deletion while it is (C3).
+type ContactReconciler struct {
+	client.Client
+	NamespacePrefix string
+	// BatchPeriod delays every reconcile of a Contact, its own changes
+	// included: its status is a view of what uses it, read by nobody but
+	// people, so a contact and the domains made with it are written once.
+	BatchPeriod time.Duration
+}
+
+// +kubebuilder:rbac:groups=clientarea.dev,resources=contacts,verbs=get;list;watch;update
+// +kubebuilder:rbac:groups=clientarea.dev,resources=contacts/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=contacts/finalizers,verbs=update
+
+// Reconcile brings one Contact's usage up to date.
+func (r *ContactReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	contact := &clientareav1alpha1.Contact{}
+	if err := r.Get(ctx, req.NamespacedName, contact); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	defer patchStatusOnExit(ctx, r.Client, contact.DeepCopy(), contact, contactStatus, &retErr)
+
+	uses, err := r.usesOf(ctx, contact)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	contact.Status.UsedBy = uses
+	contact.Status.ObservedGeneration = contact.Generation
+	deleting := !contact.DeletionTimestamp.IsZero()
+	switch {
+	case len(uses) > 0:
+		message := "used by " + describeUses(uses)
+		if deleting {
+			message += "; deletion waits until it is no longer used"
+		}
+		setCondition(&contact.Status.Conditions, contact.Generation, ConditionInUse, metav1.ConditionTrue, ReasonUsed, message)
+	default:
+		setCondition(&contact.Status.Conditions, contact.Generation, ConditionInUse, metav1.ConditionFalse, ReasonUnused, "no account bills to it and no domain is held by it")
+	}
+	setCondition(&contact.Status.Conditions, contact.Generation, clientareav1alpha1.ConditionReady, metav1.ConditionTrue, ReasonReady, "the contact is valid")
+
+	if deleting {
+		if len(uses) > 0 {
+			return ctrl.Result{}, nil // the Account and Domain watches bring us back
+		}
+		return ctrl.Result{}, releaseFinalizer(ctx, r.Client, contact, contactFinalizer)
+	}
+	return ctrl.Result{}, ensureFinalizer(ctx, r.Client, contact, contactFinalizer)
+}
+
+func contactStatus(obj client.Object) any { return obj.(*clientareav1alpha1.Contact).Status }
+
+// usesOf lists the accounts billing to the contact and the domains it holds,
+// in a stable order.
+func (r *ContactReconciler) usesOf(ctx context.Context, contact *clientareav1alpha1.Contact) ([]clientareav1alpha1.ContactUse, error) {
+	var uses []clientareav1alpha1.ContactUse
+	account, ok := strings.CutPrefix(contact.Namespace, r.NamespacePrefix)
+	if ok {
+		accounts := &clientareav1alpha1.AccountList{}
+		if err := r.List(ctx, accounts, client.MatchingFields{indexAccountBillingTarget: account + "/" + contact.Name}); err != nil {
+			return nil, err
+		}
+		for _, a := range accounts.Items {
+			uses = append(uses, clientareav1alpha1.ContactUse{Kind: "Account", Name: a.Name})
+		}
+	}
+	domains := &clientareav1alpha1.DomainList{}
+	if err := r.List(ctx, domains, client.InNamespace(contact.Namespace), client.MatchingFields{indexDomainHolder: contact.Name}); err != nil {
+		return nil, err
+	}
+	for _, d := range domains.Items {
+		uses = append(uses, clientareav1alpha1.ContactUse{Kind: "Domain", Name: d.Name, Namespace: d.Namespace})
+	}
+	slices.SortFunc(uses, func(a, b clientareav1alpha1.ContactUse) int {
+		return strings.Compare(a.Kind+"/"+a.Namespace+"/"+a.Name, b.Kind+"/"+b.Namespace+"/"+b.Name)
+	})
+	return uses, nil
+}
+
+func describeUses(uses []clientareav1alpha1.ContactUse) string {
+	parts := make([]string, 0, len(uses))
+	for _, use := range uses {
+		parts = append(parts, fmt.Sprintf("%s %s", use.Kind, use.Name))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// billingTarget is the "<account>/<contact>" an Account bills to, for the index.
+func billingTarget(account *clientareav1alpha1.Account) []string {
+	ref := account.Spec.BillingContactRef
+	if ref == nil {
+		return nil
+	}
+	target := string(ref.Account)
+	if target == "" {
+		target = account.Name
+	}
+	return []string{target + "/" + string(ref.Name)}
+}
+
+// SetupWithManager watches Contacts and what uses them.
+func (r *ContactReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Watches(&clientareav1alpha1.Contact{}, enqueueBatched(r.BatchPeriod, itself)).
+		Watches(&clientareav1alpha1.Domain{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
+			domain := obj.(*clientareav1alpha1.Domain)
+			return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: domain.Namespace, Name: string(domain.Spec.HolderRef.Name)}}}
+		})).
+		Watches(&clientareav1alpha1.Account{}, enqueueBatched(r.BatchPeriod, r.billingContactOf)).
+		Named("contact").
+		Complete(r)
+}
+
+func (r *ContactReconciler) billingContactOf(_ context.Context, obj client.Object) []reconcile.Request {
+	var requests []reconcile.Request
+	for _, target := range billingTarget(obj.(*clientareav1alpha1.Account)) {
+		account, contact, _ := strings.Cut(target, "/")
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKey{Namespace: r.NamespacePrefix + account, Name: contact}})
+	}
+	return requests
+}
