@@ -1,11 +1,218 @@
 package v1alpha1
 
-// Condition types shared by the kinds of this API. Every kind reports Ready;
-// the specific ones say which part of the work is done or blocked.
+// Conditions and reasons. Every kind reports Ready; the specific conditions
+// say which part of the work is done or blocked. The types and reasons are
+// typed per kind (as in Gateway API), and each constant is named after its
+// value, so that a client (a front end, a CLI) reads them from here without
+// importing controller code. Ready summarises the others: when one of those
+// it depends on is not True, Ready is False with that condition's reason.
 const (
-	// ConditionReady is True when the object is fully in effect.
+	// ConditionReady is True when the object is fully in effect. Every kind
+	// has it.
 	ConditionReady = "Ready"
+
+	// ReasonReady is the reason of Ready=True.
+	ReasonReady = "Ready"
+	// ReasonNotReady is the reason of Ready=False while a condition it
+	// depends on is not known yet.
+	ReasonNotReady = "NotReady"
 )
+
+// UserConditionType is a condition type of a User.
+type UserConditionType string
+
+// UserConditionReason is a reason of a User's condition.
+type UserConditionReason string
+
+const (
+	// UserConditionEmailClaimed is True when the User holds its e-mail
+	// address (reason Claimed), False with reason EmailConflict when
+	// another User holds it: then it is granted nothing (U1).
+	UserConditionEmailClaimed UserConditionType = "EmailClaimed"
+	// UserConditionDeletionBlocked is True (reason OwnsAccounts) while the
+	// User is being deleted but still owns accounts (U3).
+	UserConditionDeletionBlocked UserConditionType = "DeletionBlocked"
+
+	UserReasonClaimed       UserConditionReason = "Claimed"
+	UserReasonEmailConflict UserConditionReason = "EmailConflict"
+	UserReasonOwnsAccounts  UserConditionReason = "OwnsAccounts"
+)
+
+// AccountConditionType is a condition type of an Account.
+type AccountConditionType string
+
+// AccountConditionReason is a reason of an Account's condition.
+type AccountConditionReason string
+
+const (
+	// AccountConditionNamespaceReady is True (NamespaceCreated) when the
+	// account's namespace exists and belongs to it, False
+	// (NamespaceConflict) when a namespace of that name is not the
+	// account's: nothing is granted in it (A2).
+	AccountConditionNamespaceReady AccountConditionType = "NamespaceReady"
+	// AccountConditionOwnerResolved is True (OwnerFound) when the User named
+	// by spec.owner exists and holds its address; False with OwnerNotFound
+	// or EmailNotClaimed.
+	AccountConditionOwnerResolved AccountConditionType = "OwnerResolved"
+	// AccountConditionBillingContactResolved is True (AccountContact or
+	// BillingContactFound) when the account's invoices can be addressed,
+	// False with a BillingHoldReason while they cannot (A7).
+	AccountConditionBillingContactResolved AccountConditionType = "BillingContactResolved"
+	// AccountConditionDeleting is True while a deleted Account waits
+	// (ActiveDomains) or keeps its namespace for its invoices
+	// (NamespaceArchived) (A8).
+	AccountConditionDeleting AccountConditionType = "Deleting"
+
+	AccountReasonNamespaceCreated    AccountConditionReason = "NamespaceCreated"
+	AccountReasonNamespaceConflict   AccountConditionReason = "NamespaceConflict"
+	AccountReasonOwnerFound          AccountConditionReason = "OwnerFound"
+	AccountReasonOwnerNotFound       AccountConditionReason = "OwnerNotFound"
+	AccountReasonEmailNotClaimed     AccountConditionReason = "EmailNotClaimed"
+	AccountReasonAccountContact      AccountConditionReason = "AccountContact"
+	AccountReasonBillingContactFound AccountConditionReason = "BillingContactFound"
+	AccountReasonActiveDomains       AccountConditionReason = "ActiveDomains"
+	AccountReasonNamespaceArchived   AccountConditionReason = "NamespaceArchived"
+)
+
+// BillingHoldReason says why a billable event waits for its invoice: a person
+// has to act (add a price, fix a billing contact), and the operator invents
+// neither a number nor a recipient meanwhile. It is the reason of an
+// Account's BillingContactResolved=False and of a Domain's Invoiced=False.
+type BillingHoldReason string
+
+const (
+	// BillingHoldPriceMissing: no PriceList prices the domain's top-level
+	// domain (I5).
+	BillingHoldPriceMissing BillingHoldReason = "PriceMissing"
+	// BillingHoldPriceAmbiguous: two PriceLists price it (I5).
+	BillingHoldPriceAmbiguous BillingHoldReason = "PriceAmbiguous"
+	// BillingHoldBillingContactNotFound: spec.billingContactRef names a
+	// Contact or Account that does not exist (A7).
+	BillingHoldBillingContactNotFound BillingHoldReason = "BillingContactNotFound"
+	// BillingHoldBillingContactNotAllowed: spec.billingContactRef names a
+	// Contact of an account with another owner (A7).
+	BillingHoldBillingContactNotAllowed BillingHoldReason = "BillingContactNotAllowed"
+	// BillingHoldAccountNotReady: the account, or the one that holds the
+	// billing contact, has no namespace of its own yet.
+	BillingHoldAccountNotReady BillingHoldReason = "AccountNotReady"
+)
+
+// MembershipConditionReason is a reason of a Membership's Ready condition,
+// its only condition: True (Granted) when its permissions are in effect,
+// else False with why (M4, M5).
+type MembershipConditionReason string
+
+const (
+	MembershipReasonGranted               MembershipConditionReason = "Granted"
+	MembershipReasonUserNotFound          MembershipConditionReason = "UserNotFound"
+	MembershipReasonEmailNotClaimed       MembershipConditionReason = "EmailNotClaimed"
+	MembershipReasonIsOwner               MembershipConditionReason = "IsOwner"
+	MembershipReasonDuplicate             MembershipConditionReason = "Duplicate"
+	MembershipReasonExpired               MembershipConditionReason = "Expired"
+	MembershipReasonNotAnAccountNamespace MembershipConditionReason = "NotAnAccountNamespace"
+)
+
+// ContactConditionType is a condition type of a Contact.
+type ContactConditionType string
+
+// ContactConditionReason is a reason of a Contact's condition.
+type ContactConditionReason string
+
+const (
+	// ContactConditionInUse is True (Used) while an account bills to the
+	// Contact or a domain is held by it: then it is not deleted (C3);
+	// False (Unused) otherwise.
+	ContactConditionInUse ContactConditionType = "InUse"
+
+	ContactReasonUsed   ContactConditionReason = "Used"
+	ContactReasonUnused ContactConditionReason = "Unused"
+)
+
+// DomainConditionType is a condition type of a Domain.
+type DomainConditionType string
+
+// DomainConditionReason is a reason of a Domain's condition.
+type DomainConditionReason string
+
+const (
+	// DomainConditionHolderResolved is True (HolderFound) when the holder
+	// Contact exists in the account, False (HolderNotFound) otherwise.
+	DomainConditionHolderResolved DomainConditionType = "HolderResolved"
+	// DomainConditionNameConflict is False (NameHeld) when this Domain
+	// holds its name, True (NameTaken) when another Domain does: then it
+	// is never registered or billed (D2).
+	DomainConditionNameConflict DomainConditionType = "NameConflict"
+	// DomainConditionRegistered is True (Registered, Renewed) while the
+	// domain is registered; False while it waits for its holder
+	// (Waiting), after a failed registration (RegistrationFailed),
+	// or once it expired (Expired). A failed renewal keeps it True with
+	// reason RegistrationFailed (D4).
+	DomainConditionRegistered DomainConditionType = "Registered"
+	// DomainConditionLoginReady is True (LoginCreated) when the domain
+	// login exists: its ServiceAccount, Role, RoleBinding and the Secret
+	// with the auth code (D5).
+	DomainConditionLoginReady DomainConditionType = "LoginReady"
+	// DomainConditionInvoiced is True (Invoiced) when every billable event
+	// of the domain has its invoice (I1), False with a BillingHoldReason
+	// while one waits.
+	DomainConditionInvoiced DomainConditionType = "Invoiced"
+
+	DomainReasonHolderFound        DomainConditionReason = "HolderFound"
+	DomainReasonHolderNotFound     DomainConditionReason = "HolderNotFound"
+	DomainReasonNameHeld           DomainConditionReason = "NameHeld"
+	DomainReasonNameTaken          DomainConditionReason = "NameTaken"
+	DomainReasonWaiting            DomainConditionReason = "Waiting"
+	DomainReasonRegistered         DomainConditionReason = "Registered"
+	DomainReasonRenewed            DomainConditionReason = "Renewed"
+	DomainReasonRegistrationFailed DomainConditionReason = "RegistrationFailed"
+	DomainReasonExpired            DomainConditionReason = "Expired"
+	DomainReasonLoginCreated       DomainConditionReason = "LoginCreated"
+	DomainReasonInvoiced           DomainConditionReason = "Invoiced"
+)
+
+// InvoiceConditionReason is the reason of an Invoice's Ready condition, its
+// only condition: True (Issued) once the operator issued it.
+type InvoiceConditionReason string
+
+// InvoiceReasonIssued is the reason of an issued Invoice's Ready=True.
+const InvoiceReasonIssued InvoiceConditionReason = "Issued"
+
+// OwnershipTransferConditionType is a condition type of an OwnershipTransfer.
+type OwnershipTransferConditionType string
+
+// OwnershipTransferConditionReason is a reason of an OwnershipTransfer's
+// condition.
+type OwnershipTransferConditionReason string
+
+const (
+	// OwnershipTransferConditionSucceeded is the transfer's outcome, as for
+	// every run-to-completion resource: Unknown (InProgress) while it runs,
+	// True (Transferred) once it completed, False with the failure's reason
+	// once it failed and changed nothing (T3). `kubectl wait
+	// --for=condition=Succeeded` waits for success, and
+	// `--for=condition=Succeeded=false` for failure. Ready follows it: True
+	// only for a completed transfer, False with the same reason for a
+	// failed one.
+	OwnershipTransferConditionSucceeded OwnershipTransferConditionType = "Succeeded"
+
+	OwnershipTransferReasonInProgress            OwnershipTransferConditionReason = "InProgress"
+	OwnershipTransferReasonTransferred           OwnershipTransferConditionReason = "Transferred"
+	OwnershipTransferReasonRequesterNotOwner     OwnershipTransferConditionReason = "RequesterNotOwner"
+	OwnershipTransferReasonNewOwnerIsOwner       OwnershipTransferConditionReason = "NewOwnerIsOwner"
+	OwnershipTransferReasonNewOwnerNotFound      OwnershipTransferConditionReason = "NewOwnerNotFound"
+	OwnershipTransferReasonNewOwnerHasNoEmail    OwnershipTransferConditionReason = "NewOwnerHasNoEmail"
+	OwnershipTransferReasonAccountHasNoNamespace OwnershipTransferConditionReason = "AccountHasNoNamespace"
+	OwnershipTransferReasonOwnerChangedMeanwhile OwnershipTransferConditionReason = "OwnerChangedMeanwhile"
+)
+
+// PriceListConditionReason is a reason of a PriceList's Ready condition, its
+// only condition: True when it is in use, False (TLDPricedTwice) when a
+// top-level domain it prices is priced by another list too: then that
+// domain has no price until one list keeps it (I5).
+type PriceListConditionReason string
+
+// PriceListReasonTLDPricedTwice is the reason of a PriceList's Ready=False.
+const PriceListReasonTLDPricedTwice PriceListConditionReason = "TLDPricedTwice"
 
 // Permission is one word of the membership vocabulary (M1). Each word maps to a
 // ClusterRole shipped in config/rbac that is bound in the account namespace.

@@ -5,7 +5,7 @@ import (
 )
 
 // DomainState is where a domain is in its lifecycle (D4).
-// +kubebuilder:validation:Enum=Pending;Active;Expired;Conflict;Failed
+// +kubebuilder:validation:Enum=Pending;Active;Expired;Conflict
 type DomainState string
 
 const (
@@ -18,8 +18,6 @@ const (
 	// DomainConflict names a domain that another Domain already holds (D2); it
 	// is never registered or billed.
 	DomainConflict DomainState = "Conflict"
-	// DomainFailed could not be registered; the conditions say why.
-	DomainFailed DomainState = "Failed"
 )
 
 // DomainSpec is the desired state of a Domain (D1).
@@ -87,9 +85,10 @@ type BillingPeriod struct {
 
 // DomainStatus is the observed state of a Domain.
 type DomainStatus struct {
-	// conditions describe the domain: Ready, HolderResolved, Registered,
-	// NameConflict, LoginReady and Invoiced (False with the reason while a
-	// billable event waits: no price, or no invoice recipient).
+	// conditions describe the domain: Ready, HolderResolved, NameConflict,
+	// Registered (False while it waits or after a failed registration),
+	// LoginReady and Invoiced (False with the reason while a billable event
+	// waits: no price, or no invoice recipient).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -115,7 +114,7 @@ type DomainStatus struct {
 	// +kubebuilder:validation:MaxLength=255
 	HolderName string `json:"holderName,omitempty"`
 
-	// state is Pending, Active, Expired, Conflict or Failed (D4).
+	// state is Pending, Active, Expired or Conflict (D4); a registration that failed stays Pending, and its Registered condition says why.
 	// +optional
 	State DomainState `json:"state,omitempty"`
 
