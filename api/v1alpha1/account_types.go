@@ -131,8 +131,10 @@ type TransferRecord struct {
 // AccountStatus is the observed state of an Account (A6).
 type AccountStatus struct {
 	// conditions describe the account: Ready; NamespaceReady (False with
-	// reason NamespaceConflict when a namespace of that name exists that the
-	// operator did not create); BillingContactResolved.
+	// reason NamespaceConflict when a namespace of that name is not the
+	// account's); OwnerResolved; BillingContactResolved (False with the
+	// reason its invoices wait for); Deleting (True while a deleted account
+	// waits for its domains or keeps its namespace for its invoices).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -24,8 +24,8 @@ type ContactUse struct {
 
 // ContactStatus is the observed state of a Contact.
 type ContactStatus struct {
-	// conditions describe the contact: Ready, and InUse while an account bills
-	// to it or a domain is held by it.
+	// conditions describe the contact: Ready; InUse (True while an account
+	// bills to it or a domain is held by it).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

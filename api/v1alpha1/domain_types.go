@@ -85,10 +85,11 @@ type BillingPeriod struct {
 
 // DomainStatus is the observed state of a Domain.
 type DomainStatus struct {
-	// conditions describe the domain: Ready, HolderResolved, NameConflict,
-	// Registered (False while it waits or after a failed registration),
-	// LoginReady and Invoiced (False with the reason while a billable event
-	// waits: no price, or no invoice recipient).
+	// conditions describe the domain: Ready; HolderResolved; NameConflict
+	// (True when another Domain holds the name); Registered (False while it
+	// waits, after a failed registration, or once it expired); LoginReady;
+	// Invoiced (False with the reason while a billable event waits: no price,
+	// or no invoice recipient).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

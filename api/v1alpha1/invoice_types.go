@@ -150,7 +150,8 @@ type InvoiceSpec struct {
 
 // InvoiceStatus is the observed state of an Invoice.
 type InvoiceStatus struct {
-	// conditions describe the invoice: Ready once it is issued.
+	// conditions describe the invoice: Ready, its only condition, True
+	// (Issued) once the operator issued it.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

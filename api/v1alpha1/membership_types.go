@@ -35,8 +35,9 @@ type MembershipSpec struct {
 
 // MembershipStatus is the observed state of a Membership.
 type MembershipStatus struct {
-	// conditions describe the membership: Ready when its permissions are in
-	// effect, UserFound, and Inactive reasons such as IsOwner or Duplicate (M4).
+	// conditions describe the membership: Ready, its only condition, True
+	// (Granted) when its permissions are in effect, else False with why, such
+	// as UserNotFound, IsOwner, Duplicate or Expired (M4, M5).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -60,8 +60,10 @@ const (
 
 // OwnershipTransferStatus is the observed state of an OwnershipTransfer.
 type OwnershipTransferStatus struct {
-	// conditions describe the transfer: Ready once it has finished, and
-	// Succeeded with the reason of a failure.
+	// conditions describe the transfer: Succeeded, Unknown (InProgress)
+	// while it runs, True (Transferred) once it completed, False with the
+	// failure's reason once it failed; Ready, True only for a completed
+	// transfer and False with the same reason for a failed one.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

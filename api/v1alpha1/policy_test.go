@@ -89,9 +89,16 @@ var _ = Describe("Admission policy for account owners", func() {
 })
 
 var _ = Describe("Admission policy for the operator's finalizers", func() {
-	It("A8, C3, D2, M2, U3, G4: the API server sets the operator's finalizer when a User, Account, Membership, Contact or Domain is created, so the operator need not write it", func() {
+	It("A8, C3, D2, D5, M2, U3, G4: the API server sets the operator's finalizer when a User, Account, Membership, Contact or Domain is created, so the operator need not write it", func() {
 		objects := map[string]client.Object{
 			"user": validUser(), "account": validAccount(), "membership": validMembership(), "contact": validContact(), "domain": validDomain(),
+		}
+		// A Domain's login is another controller's, with its own finalizer (D5).
+		finalizers := func(kind string) []string {
+			if kind == "domain" {
+				return []string{"clientarea.dev/domain", "clientarea.dev/domain-login"}
+			}
+			return []string{"clientarea.dev/" + kind}
 		}
 		for kind, obj := range objects {
 			// A new policy takes a moment to be in force.
@@ -99,10 +106,10 @@ var _ = Describe("Admission policy for the operator's finalizers", func() {
 				fresh := obj.DeepCopyObject().(client.Object)
 				Expect(k8sClient.Create(ctx, fresh, client.DryRunAll)).To(Succeed())
 				return fresh.GetFinalizers()
-			}).Should(ConsistOf("clientarea.dev/"+kind), kind)
+			}).Should(ConsistOf(finalizers(kind)), kind)
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 			DeferCleanup(func() { Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, obj))).To(Succeed()) })
-			Expect(obj.GetFinalizers()).To(ConsistOf("clientarea.dev/" + kind))
+			Expect(obj.GetFinalizers()).To(ConsistOf(finalizers(kind)))
 		}
 		By("an Invoice, which is never deleted, gets none")
 		invoice := validInvoice()

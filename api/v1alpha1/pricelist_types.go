@@ -47,7 +47,9 @@ type PriceListSpec struct {
 
 // PriceListStatus is the observed state of a PriceList.
 type PriceListStatus struct {
-	// conditions describe the price list: Ready when it is in use.
+	// conditions describe the price list: Ready, its only condition, True
+	// when it is in use, False (TLDPricedTwice) when a top-level domain it
+	// prices is priced by another list too.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

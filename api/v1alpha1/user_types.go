@@ -48,8 +48,9 @@ type UserAccount struct {
 
 // UserStatus is the observed state of a User.
 type UserStatus struct {
-	// conditions describe the user: Ready, and EmailConflict when another User
-	// already holds the same address.
+	// conditions describe the user: Ready; EmailClaimed (False with reason
+	// EmailConflict when another User holds the address); DeletionBlocked
+	// (True while a deleted User still owns accounts).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -153,7 +153,7 @@ func waitConverged(ctx context.Context, watched client.Reader, n int, timeout ti
 			return ready(o.(*clientareav1alpha1.Contact).Status.Conditions, clientareav1alpha1.ConditionReady)
 		})},
 		{"domains", 2 * n, countOf(&clientareav1alpha1.DomainList{}, func(o client.Object) bool {
-			return ready(o.(*clientareav1alpha1.Domain).Status.Conditions, clientareav1alpha1.ConditionReady, controller.ConditionInvoiced)
+			return ready(o.(*clientareav1alpha1.Domain).Status.Conditions, clientareav1alpha1.ConditionReady, string(clientareav1alpha1.DomainConditionInvoiced))
 		})},
 		{"invoices", 2 * n, countOf(&clientareav1alpha1.InvoiceList{}, func(o client.Object) bool {
 			return ready(o.(*clientareav1alpha1.Invoice).Status.Conditions, clientareav1alpha1.ConditionReady)
@@ -195,16 +195,16 @@ func domainProgress(ctx context.Context, watched client.Reader) string {
 	if err := watched.List(ctx, domains, client.UnsafeDisableDeepCopy); err != nil {
 		return err.Error()
 	}
-	counts := map[string]int{}
+	counts := map[clientareav1alpha1.DomainConditionType]int{}
 	for _, domain := range domains.Items {
 		for _, condition := range domain.Status.Conditions {
 			if condition.Status == metav1.ConditionTrue {
-				counts[condition.Type]++
+				counts[clientareav1alpha1.DomainConditionType(condition.Type)]++
 			}
 		}
 	}
 	var parts []string
-	for _, conditionType := range []string{controller.ConditionHolderResolved, controller.ConditionLoginReady, controller.ConditionRegistered, controller.ConditionInvoiced, clientareav1alpha1.ConditionReady} {
+	for _, conditionType := range []clientareav1alpha1.DomainConditionType{clientareav1alpha1.DomainConditionHolderResolved, clientareav1alpha1.DomainConditionLoginReady, clientareav1alpha1.DomainConditionRegistered, clientareav1alpha1.DomainConditionInvoiced, clientareav1alpha1.ConditionReady} {
 		parts = append(parts, fmt.Sprintf("%s %d", conditionType, counts[conditionType]))
 	}
 	return fmt.Sprintf("%d created: %s", len(domains.Items), strings.Join(parts, ", "))
@@ -235,7 +235,7 @@ func (n neededWrites) total() int64 {
 // countNeeded counts, from the converged cluster, what the operator created
 // and the objects whose status it writes.
 func countNeeded(ctx context.Context, c client.Client) (neededWrites, error) {
-	managed := client.MatchingLabels{controller.ManagedByLabel: controller.ManagedByValue}
+	managed := client.MatchingLabels{clientareav1alpha1.ManagedByLabel: clientareav1alpha1.ManagedByValue}
 	n := neededWrites{created: map[string]int{}, status: map[string]int{}}
 	count := func(into map[string]int, kind string, list client.ObjectList, opts ...client.ListOption) error {
 		if err := c.List(ctx, list, opts...); err != nil {
@@ -316,7 +316,7 @@ func membershipLatency(ctx context.Context, c client.WithWatch, n, samples int) 
 		return 0, 0, fmt.Errorf("waiting for the latency users: %w", err)
 	}
 	bindings := &rbacv1.RoleBindingList{}
-	byMembership := client.MatchingLabels{controller.GrantLabel: "membership"}
+	byMembership := client.MatchingLabels{clientareav1alpha1.GrantLabel: "membership"}
 	if err := c.List(ctx, bindings, byMembership); err != nil {
 		return 0, 0, err
 	}
@@ -352,7 +352,7 @@ func awaitBinding(events <-chan watch.Event, membershipUID string, timeout time.
 			if !ok {
 				return fmt.Errorf("the watch ended")
 			}
-			if binding, isBinding := event.Object.(*rbacv1.RoleBinding); isBinding && binding.Labels[controller.MembershipUIDLabel] == membershipUID {
+			if binding, isBinding := event.Object.(*rbacv1.RoleBinding); isBinding && binding.Labels[clientareav1alpha1.MembershipUIDLabel] == membershipUID {
 				return nil
 			}
 		case <-deadline:

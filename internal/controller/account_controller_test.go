@@ -9,7 +9,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
-	"clientarea.dev/clientarea-operator/internal/controller"
 )
 
 var deferCleanup = func(f func() error) { DeferCleanup(f) }
@@ -22,15 +21,15 @@ var _ = Describe("Account controller", func() {
 		create(account)
 
 		ready := condition(account, func() []metav1.Condition { return account.Status.Conditions }, clientareav1alpha1.ConditionReady)
-		eventually(ready).Should(haveStatus(metav1.ConditionTrue, controller.ReasonReady))
+		eventually(ready).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.ReasonReady))
 		Expect(account.Status.Namespace).To(Equal(namespacePrefix + account.Name))
 		Expect(account.Status.OwnerEmail).To(Equal("anna.schmidt@werbeagentur-xyz.example"), "A6: the owner's e-mail, compared case-insensitively (U1)")
 		Expect(account.Status.ObservedGeneration).To(Equal(account.Generation))
 
 		namespace := &corev1.Namespace{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: account.Status.Namespace}, namespace)).To(Succeed())
-		Expect(namespace.Labels).To(HaveKeyWithValue(controller.AccountLabel, account.Name))
-		Expect(namespace.Labels).To(HaveKeyWithValue(controller.ManagedByLabel, controller.ManagedByValue))
+		Expect(namespace.Labels).To(HaveKeyWithValue(clientareav1alpha1.AccountLabel, account.Name))
+		Expect(namespace.Labels).To(HaveKeyWithValue(clientareav1alpha1.ManagedByLabel, clientareav1alpha1.ManagedByValue))
 		Expect(metav1.IsControlledBy(namespace, account)).To(BeTrue(), "the namespace is controlled by the account")
 	})
 
@@ -43,11 +42,11 @@ var _ = Describe("Account controller", func() {
 		account := newAccount(name, owner.Name)
 		create(account)
 
-		namespaceReady := condition(account, func() []metav1.Condition { return account.Status.Conditions }, controller.ConditionNamespaceReady)
-		eventually(namespaceReady).Should(haveStatus(metav1.ConditionFalse, controller.ReasonNamespaceConflict))
+		namespaceReady := condition(account, func() []metav1.Condition { return account.Status.Conditions }, string(clientareav1alpha1.AccountConditionNamespaceReady))
+		eventually(namespaceReady).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.AccountReasonNamespaceConflict)))
 		Expect(account.Status.Namespace).To(BeEmpty(), "the account has no namespace")
 		ready := condition(account, func() []metav1.Condition { return account.Status.Conditions }, clientareav1alpha1.ConditionReady)
-		Expect(ready(Default)).To(haveStatus(metav1.ConditionFalse, controller.ReasonNamespaceConflict))
+		Expect(ready(Default)).To(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.AccountReasonNamespaceConflict)))
 
 		bindings := &rbacv1.RoleBindingList{}
 		Expect(k8sClient.List(ctx, bindings, client.InNamespace(foreign.Name))).To(Succeed())
@@ -66,12 +65,12 @@ var _ = Describe("Account controller", func() {
 		account := newAccount(unique("mustermann"), ownerName)
 		create(account)
 
-		ownerResolved := condition(account, func() []metav1.Condition { return account.Status.Conditions }, controller.ConditionOwnerResolved)
-		eventually(ownerResolved).Should(haveStatus(metav1.ConditionFalse, controller.ReasonOwnerNotFound))
+		ownerResolved := condition(account, func() []metav1.Condition { return account.Status.Conditions }, string(clientareav1alpha1.AccountConditionOwnerResolved))
+		eventually(ownerResolved).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.AccountReasonOwnerNotFound)))
 		Expect(account.Status.OwnerEmail).To(BeEmpty())
 
 		create(newUser(ownerName, "max@mustermann.example"))
-		eventually(ownerResolved).Should(haveStatus(metav1.ConditionTrue, controller.ReasonOwnerFound))
+		eventually(ownerResolved).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonOwnerFound)))
 		Expect(account.Status.OwnerEmail).To(Equal("max@mustermann.example"))
 	})
 
@@ -81,7 +80,7 @@ var _ = Describe("Account controller", func() {
 		account := newAccount(unique("quiet"), owner.Name)
 		create(account)
 		ready := condition(account, func() []metav1.Condition { return account.Status.Conditions }, clientareav1alpha1.ConditionReady)
-		eventually(ready).Should(haveStatus(metav1.ConditionTrue, controller.ReasonReady))
+		eventually(ready).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.ReasonReady))
 
 		// Touching the owner re-runs the reconcile; nothing changed, so nothing is written.
 		waitForQuiet()

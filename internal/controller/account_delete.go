@@ -12,67 +12,64 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/conditions"
 )
 
 const (
 	// accountFinalizer revokes all access when an Account is deleted, and
 	// keeps the namespace's invoices (A8).
-	accountFinalizer = "clientarea.dev/account"
-	// ArchivedLabel marks a namespace of a deleted account that is kept
-	// because it holds invoices, which are never deleted (A8).
-	ArchivedLabel = "clientarea.dev/archived"
-
-	// ConditionDeleting says why a deleted Account is still there.
-	ConditionDeleting       = "Deleting"
-	ReasonActiveDomains     = "ActiveDomains"
-	ReasonNamespaceArchived = "NamespaceArchived"
-	archivedLabelValue      = "true"
+	accountFinalizer   = "clientarea.dev/account"
+	archivedLabelValue = "true"
 )
 
-// reconcileDelete revokes all access to a deleted account at once, waits for
-// its active domains to be gone, and then lets the account go. The namespace
-// goes with it through its owner reference, unless it holds invoices: those
-// are never deleted (A8), so the namespace is released and kept, archived.
-func (r *AccountReconciler) reconcileDelete(ctx context.Context, account *clientareav1alpha1.Account) error {
+// revokeAndRelease revokes all access to a deleted account at once, waits
+// for its active domains to be gone, and then lets the account go. The
+// namespace goes with it through its owner reference, unless it holds
+// invoices: those are never deleted (A8), so the namespace is released and
+// kept, archived.
+func (r *AccountReconciler) revokeAndRelease(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+	account := s.account
 	if !controllerutil.ContainsFinalizer(account, accountFinalizer) {
-		return nil
+		return ctrl.Result{}, nil
 	}
 	// The namespace name is derived, not read from status: the operator may
 	// have died after creating the namespace and before recording it.
 	ns, err := r.ownedNamespace(ctx, account)
+	if err != nil || ns == nil {
+		if err == nil {
+			controllerutil.RemoveFinalizer(account, accountFinalizer)
+		}
+		return ctrl.Result{}, err
+	}
+	if err := r.revokeAll(ctx, ns.Name); err != nil {
+		return ctrl.Result{}, err
+	}
+	active, err := r.activeDomains(ctx, ns.Name)
 	if err != nil {
-		return err
+		return ctrl.Result{}, err
 	}
-	if ns != nil {
-		namespace := ns.Name
-		if err := r.revokeAll(ctx, namespace); err != nil {
-			return err
-		}
-		active, err := r.activeDomains(ctx, namespace)
-		if err != nil {
-			return err
-		}
-		if len(active) > 0 {
-			setCondition(&account.Status.Conditions, account.Generation, ConditionDeleting, metav1.ConditionTrue, ReasonActiveDomains,
-				fmt.Sprintf("access is revoked; the account is deleted once its active domains are gone: %s", strings.Join(active, ", ")))
-			return nil // the Domain watch brings us back
-		}
-		if err := r.archiveIfInvoices(ctx, account, ns); err != nil {
-			return err
-		}
+	if len(active) > 0 {
+		conditions.Set(account, clientareav1alpha1.AccountConditionDeleting, metav1.ConditionTrue, clientareav1alpha1.AccountReasonActiveDomains,
+			"access is revoked; the account is deleted once its active domains are gone: "+strings.Join(active, ", "))
+		return ctrl.Result{}, nil // the Domain watch brings us back
 	}
-	return releaseFinalizer(ctx, r.Client, account, accountFinalizer)
+	if err := r.archiveIfInvoices(ctx, account, ns); err != nil {
+		return ctrl.Result{}, err
+	}
+	controllerutil.RemoveFinalizer(account, accountFinalizer)
+	return ctrl.Result{}, nil
 }
 
 // ownedNamespace returns the account's namespace if it exists and belongs to
 // the account, else nil.
 func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *clientareav1alpha1.Account) (*corev1.Namespace, error) {
 	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, client.ObjectKey{Name: r.namespaceName(account)}, ns); err != nil {
+	if err := r.Get(ctx, client.ObjectKey{Name: r.namespaces.of(account.Name)}, ns); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
 	if !metav1.IsControlledBy(ns, account) {
@@ -85,7 +82,8 @@ func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *clienta
 // domain logins', in one request, and sends none when there is nothing left
 // to remove. The operator's own stays: it still deletes the domains' logins.
 func (r *AccountReconciler) revokeAll(ctx context.Context, namespace string) error {
-	granted := client.MatchingLabelsSelector{Selector: labels.SelectorFromValidatedSet(labels.Set{ManagedByLabel: ManagedByValue}).Add(notOperatorGrant)}
+	granted := client.MatchingLabelsSelector{Selector: labels.SelectorFromValidatedSet(
+		labels.Set{clientareav1alpha1.ManagedByLabel: clientareav1alpha1.ManagedByValue}).Add(notOperatorGrant)}
 	bindings := &rbacv1.RoleBindingList{}
 	if err := r.List(ctx, bindings, client.InNamespace(namespace), granted); err != nil || len(bindings.Items) == 0 {
 		return err
@@ -94,7 +92,7 @@ func (r *AccountReconciler) revokeAll(ctx context.Context, namespace string) err
 }
 
 // notOperatorGrant selects every RoleBinding but the operator's own.
-var notOperatorGrant = mustRequirement(GrantLabel, selection.NotEquals, grantOperator)
+var notOperatorGrant = mustRequirement(clientareav1alpha1.GrantLabel, selection.NotEquals, clientareav1alpha1.GrantOperator)
 
 func (r *AccountReconciler) activeDomains(ctx context.Context, namespace string) ([]string, error) {
 	domains := &clientareav1alpha1.DomainList{}
@@ -123,11 +121,11 @@ func (r *AccountReconciler) archiveIfInvoices(ctx context.Context, account *clie
 	}
 	archived := ns.DeepCopy()
 	archived.OwnerReferences = slices.DeleteFunc(archived.OwnerReferences, func(ref metav1.OwnerReference) bool { return ref.UID == account.UID })
-	archived.Labels[ArchivedLabel] = archivedLabelValue
+	archived.Labels[clientareav1alpha1.ArchivedLabel] = archivedLabelValue
 	if err := r.Patch(ctx, archived, client.MergeFrom(ns)); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
-	setCondition(&account.Status.Conditions, account.Generation, ConditionDeleting, metav1.ConditionTrue, ReasonNamespaceArchived,
-		fmt.Sprintf("namespace %s holds invoices and is kept, labelled %s=%s", ns.Name, ArchivedLabel, archivedLabelValue))
+	conditions.Set(account, clientareav1alpha1.AccountConditionDeleting, metav1.ConditionTrue, clientareav1alpha1.AccountReasonNamespaceArchived,
+		fmt.Sprintf("namespace %s holds invoices and is kept, labelled %s=%s", ns.Name, clientareav1alpha1.ArchivedLabel, archivedLabelValue))
 	return nil
 }

@@ -56,8 +56,8 @@ var _ = Describe("Account members and deletion", func() {
 		domain := activeDomain(s)
 
 		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
-		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, controller.ConditionDeleting)
-		eventually(deleting).Should(haveStatus(metav1.ConditionTrue, controller.ReasonActiveDomains))
+		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, string(clientareav1alpha1.AccountConditionDeleting))
+		eventually(deleting).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonActiveDomains)))
 		Expect(deleting(Default).Message).To(ContainSubstring(domain.Name))
 		Expect(canList(string(s.owner.Spec.Email), s.namespace, "domains")()).To(BeFalse(), "access is revoked at once all the same")
 
@@ -77,7 +77,7 @@ var _ = Describe("Account members and deletion", func() {
 		namespace := &corev1.Namespace{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: s.namespace}, namespace)).To(Succeed())
 		Expect(namespace.OwnerReferences).To(BeEmpty(), "the garbage collector will not delete it")
-		Expect(namespace.Labels).To(HaveKeyWithValue(controller.ArchivedLabel, "true"))
+		Expect(namespace.Labels).To(HaveKeyWithValue(clientareav1alpha1.ArchivedLabel, "true"))
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(invoice), invoice)).To(Succeed())
 	})
 })
@@ -113,7 +113,7 @@ var _ = Describe("Customer numbers", func() {
 		Expect(highest-lowest).To(Equal(int64(len(accounts)-1)), "consecutive: %v", numbers)
 
 		claims := &clientareav1alpha1.NumberClaimList{}
-		Expect(k8sClient.List(ctx, claims, client.MatchingLabels{controller.SeriesLabel: "customer"})).To(Succeed())
+		Expect(k8sClient.List(ctx, claims, client.MatchingLabels{clientareav1alpha1.SeriesLabel: "customer"})).To(Succeed())
 		for _, claim := range claims.Items {
 			if name, ours := numbers[claim.Spec.Number]; ours {
 				Expect(claim.Spec.HolderName).To(Equal(name), "one claim per number, held by the account that shows it")
@@ -161,7 +161,7 @@ var _ = Describe("Customer numbers", func() {
 })
 
 // activeDomain registers a domain with a unique name in the setup's account,
-// held by a new Contact, and waits until it is Active.
+// held by a new Contact, and waits until it is Active and has its login.
 func activeDomain(s memberSetup) *clientareav1alpha1.Domain {
 	GinkgoHelper()
 	holder := fixtures.Contact(s.namespace)
@@ -174,5 +174,8 @@ func activeDomain(s memberSetup) *clientareav1alpha1.Domain {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(domain), domain)).To(Succeed())
 		return domain.Status.State
 	}).Should(Equal(clientareav1alpha1.DomainActive))
+	// The login is another controller's, made once the name is held (D5).
+	eventually(condition(domain, func() []metav1.Condition { return domain.Status.Conditions }, clientareav1alpha1.DomainConditionLoginReady)).
+		Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.DomainReasonLoginCreated))
 	return domain
 }

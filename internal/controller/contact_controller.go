@@ -10,38 +10,28 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/conditions"
+	"clientarea.dev/clientarea-operator/internal/patch"
 )
 
-// Contact condition types and reasons (C3).
-const (
-	// ConditionInUse is True while an account bills to the contact or a
-	// domain is held by it; a contact in use is not deleted.
-	ConditionInUse = "InUse"
-
-	ReasonUsed   = "Used"
-	ReasonUnused = "Unused"
-
-	contactFinalizer = "clientarea.dev/contact"
-
-	indexDomainHolder         = "spec.holderRef.name"
-	indexAccountBillingTarget = "spec.billingContactRef"
-)
+const contactFinalizer = "clientarea.dev/contact"
 
 // ContactReconciler reports where each Contact is used and holds its
 // deletion while it is (C3).
 type ContactReconciler struct {
 	client.Client
-	NamespacePrefix string
 	// BatchPeriod delays every reconcile of a Contact, its own changes
 	// included: its status is a view of what uses it, read by nobody but
 	// people, so a contact and the domains made with it are written once.
 	BatchPeriod time.Duration
+	namespaces  accountNamespaces
 }
 
-// +kubebuilder:rbac:groups=clientarea.dev,resources=contacts,verbs=get;list;watch;update
+// +kubebuilder:rbac:groups=clientarea.dev,resources=contacts,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=contacts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=contacts/finalizers,verbs=update
 
@@ -51,44 +41,42 @@ func (r *ContactReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if err := r.Get(ctx, req.NamespacedName, contact); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	defer patchStatusOnExit(ctx, r.Client, contact.DeepCopy(), contact, contactStatus, &retErr)
+	patcher := patch.NewHelper(contact, r.Client)
+	defer patcher.PatchOnExit(ctx, contact, &retErr)
 
+	deleting := !contact.DeletionTimestamp.IsZero()
+	if !deleting {
+		if err := ensureFinalizer(ctx, patcher, contact, contactFinalizer); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	uses, err := r.usesOf(ctx, contact)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	contact.Status.UsedBy = uses
-	contact.Status.ObservedGeneration = contact.Generation
-	deleting := !contact.DeletionTimestamp.IsZero()
-	switch {
-	case len(uses) > 0:
+	if len(uses) > 0 {
 		message := "used by " + describeUses(uses)
 		if deleting {
 			message += "; deletion waits until it is no longer used"
 		}
-		setCondition(&contact.Status.Conditions, contact.Generation, ConditionInUse, metav1.ConditionTrue, ReasonUsed, message)
-	default:
-		setCondition(&contact.Status.Conditions, contact.Generation, ConditionInUse, metav1.ConditionFalse, ReasonUnused, "no account bills to it and no domain is held by it")
-	}
-	setCondition(&contact.Status.Conditions, contact.Generation, clientareav1alpha1.ConditionReady, metav1.ConditionTrue, ReasonReady, "the contact is valid")
-
-	if deleting {
-		if len(uses) > 0 {
-			return ctrl.Result{}, nil // the Account and Domain watches bring us back
+		conditions.Set(contact, clientareav1alpha1.ContactConditionInUse, metav1.ConditionTrue, clientareav1alpha1.ContactReasonUsed, message)
+	} else {
+		conditions.Set(contact, clientareav1alpha1.ContactConditionInUse, metav1.ConditionFalse, clientareav1alpha1.ContactReasonUnused,
+			"no account bills to it and no domain is held by it")
+		if deleting {
+			controllerutil.RemoveFinalizer(contact, contactFinalizer)
 		}
-		return ctrl.Result{}, releaseFinalizer(ctx, r.Client, contact, contactFinalizer)
 	}
-	return ctrl.Result{}, ensureFinalizer(ctx, r.Client, contact, contactFinalizer)
+	conditions.Set(contact, clientareav1alpha1.ConditionReady, metav1.ConditionTrue, clientareav1alpha1.ReasonReady, "the contact is valid")
+	return ctrl.Result{}, nil // while in use, the Account and Domain watches bring a deletion back
 }
-
-func contactStatus(obj client.Object) any { return obj.(*clientareav1alpha1.Contact).Status }
 
 // usesOf lists the accounts billing to the contact and the domains it holds,
 // in a stable order.
 func (r *ContactReconciler) usesOf(ctx context.Context, contact *clientareav1alpha1.Contact) ([]clientareav1alpha1.ContactUse, error) {
 	var uses []clientareav1alpha1.ContactUse
-	account, ok := strings.CutPrefix(contact.Namespace, r.NamespacePrefix)
-	if ok {
+	if account, ok := r.namespaces.accountOf(contact.Namespace); ok {
 		accounts := &clientareav1alpha1.AccountList{}
 		if err := r.List(ctx, accounts, client.MatchingFields{indexAccountBillingTarget: account + "/" + contact.Name}); err != nil {
 			return nil, err
@@ -118,37 +106,28 @@ func describeUses(uses []clientareav1alpha1.ContactUse) string {
 	return strings.Join(parts, ", ")
 }
 
-// billingTarget is the "<account>/<contact>" an Account bills to, for the index.
-func billingTarget(account *clientareav1alpha1.Account) []string {
-	ref := account.Spec.BillingContactRef
-	if ref == nil {
-		return nil
-	}
-	target := string(ref.Account)
-	if target == "" {
-		target = account.Name
-	}
-	return []string{target + "/" + string(ref.Name)}
-}
-
 // SetupWithManager watches Contacts and what uses them.
 func (r *ContactReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Watches(&clientareav1alpha1.Contact{}, enqueueBatched(r.BatchPeriod, itself)).
-		Watches(&clientareav1alpha1.Domain{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
-			domain := obj.(*clientareav1alpha1.Domain)
-			return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: domain.Namespace, Name: string(domain.Spec.HolderRef.Name)}}}
-		})).
+		Watches(&clientareav1alpha1.Domain{}, enqueueBatched(r.BatchPeriod, holderOf)).
 		Watches(&clientareav1alpha1.Account{}, enqueueBatched(r.BatchPeriod, r.billingContactOf)).
 		Named("contact").
 		Complete(r)
 }
 
+// holderOf maps a Domain to its holder Contact.
+func holderOf(_ context.Context, obj client.Object) []reconcile.Request {
+	domain := obj.(*clientareav1alpha1.Domain)
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: domain.Namespace, Name: string(domain.Spec.HolderRef.Name)}}}
+}
+
+// billingContactOf maps an Account to the Contact it bills to (A7).
 func (r *ContactReconciler) billingContactOf(_ context.Context, obj client.Object) []reconcile.Request {
 	var requests []reconcile.Request
 	for _, target := range billingTarget(obj.(*clientareav1alpha1.Account)) {
 		account, contact, _ := strings.Cut(target, "/")
-		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKey{Namespace: r.NamespacePrefix + account, Name: contact}})
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKey{Namespace: r.namespaces.of(account), Name: contact}})
 	}
 	return requests
 }

@@ -30,7 +30,7 @@ func nudge(obj client.Object) {
 	GinkgoHelper()
 	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
 	nudged := obj.DeepCopyObject().(client.Object)
-	nudged.SetLabels(map[string]string{"nudge": fmt.Sprint(time.Now().UnixNano()), controller.HolderLabel: obj.GetLabels()[controller.HolderLabel]})
+	nudged.SetLabels(map[string]string{"nudge": fmt.Sprint(time.Now().UnixNano()), clientareav1alpha1.HolderLabel: obj.GetLabels()[clientareav1alpha1.HolderLabel]})
 	Expect(k8sClient.Patch(ctx, nudged, client.MergeFrom(obj))).To(Succeed())
 }
 
@@ -96,8 +96,8 @@ var _ = Describe("Domain controller", func() {
 		Expect(fast.Status.State).To(Equal(clientareav1alpha1.DomainActive))
 		eventually(func(g Gomega) string {
 			stateOf(slow)(g)
-			return apimetaCondition(slow.Status.Conditions, controller.ConditionRegistered).Reason
-		}).Should(Equal(controller.ReasonRegistrationFailed), "the call timed out")
+			return apimetaCondition(slow.Status.Conditions, string(clientareav1alpha1.DomainConditionRegistered)).Reason
+		}).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationFailed)), "the call timed out")
 		consistently(stateOf(slow)).Should(Equal(clientareav1alpha1.DomainPending))
 
 		release()
@@ -193,7 +193,7 @@ var _ = Describe("Domain controller", func() {
 		Expect(login.List(ctx, &clientareav1alpha1.MembershipList{}, client.InNamespace(s.namespace))).To(Satisfy(isForbidden), "memberships")
 
 		held := &clientareav1alpha1.DomainList{}
-		Expect(k8sClient.List(ctx, held, client.MatchingLabels{controller.HolderLabel: string(domain.Spec.HolderRef.Name)})).To(Succeed())
+		Expect(k8sClient.List(ctx, held, client.MatchingLabels{clientareav1alpha1.HolderLabel: string(domain.Spec.HolderRef.Name)})).To(Succeed())
 		Expect(held.Items).To(HaveLen(1))
 		Expect(held.Items[0].Name).To(Equal(domain.Name))
 
@@ -207,9 +207,9 @@ var _ = Describe("Domain controller", func() {
 })
 
 // apimetaCondition returns a condition, or an empty one when it is not set.
-func apimetaCondition(conditions []metav1.Condition, conditionType string) metav1.Condition {
+func apimetaCondition[T ~string](conditions []metav1.Condition, conditionType T) metav1.Condition {
 	for _, c := range conditions {
-		if c.Type == conditionType {
+		if c.Type == string(conditionType) {
 			return c
 		}
 	}

@@ -52,17 +52,17 @@ func DeferCleanupDelete(obj client.Object) {
 
 // condition returns a function that reads the given condition of obj from the
 // API server, for Eventually.
-func condition(obj client.Object, conditions func() []metav1.Condition, conditionType string) func(Gomega) *metav1.Condition {
+func condition[T ~string](obj client.Object, conditions func() []metav1.Condition, conditionType T) func(Gomega) *metav1.Condition {
 	return func(g Gomega) *metav1.Condition {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		return apimeta.FindStatusCondition(conditions(), conditionType)
+		return apimeta.FindStatusCondition(conditions(), string(conditionType))
 	}
 }
 
 // haveStatus matches a condition with the given status and reason.
-func haveStatus(status metav1.ConditionStatus, reason string) OmegaMatcher {
+func haveStatus[R ~string](status metav1.ConditionStatus, reason R) OmegaMatcher {
 	return And(Not(BeNil()), WithTransform(func(c *metav1.Condition) metav1.ConditionStatus { return c.Status }, Equal(status)),
-		WithTransform(func(c *metav1.Condition) string { return c.Reason }, Equal(reason)))
+		WithTransform(func(c *metav1.Condition) string { return c.Reason }, Equal(string(reason))))
 }
 
 // createAtOnce creates the objects concurrently, as a client-area front end

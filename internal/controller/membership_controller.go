@@ -3,8 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"slices"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -14,34 +12,23 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/conditions"
+	"clientarea.dev/clientarea-operator/internal/patch"
 )
 
-// Membership condition reasons. Ready says whether the permissions are in
-// effect and, when not, why (M4, M5).
-const (
-	ReasonGranted          = "Granted"
-	ReasonUserNotFound     = "UserNotFound"
-	ReasonEmailNotClaimed  = "EmailNotClaimed"
-	ReasonIsOwner          = "IsOwner"
-	ReasonDuplicate        = "Duplicate"
-	ReasonExpired          = "Expired"
-	ReasonNotAnAccount     = "NotAnAccountNamespace"
-	ReasonAccountNotFound  = "AccountNotFound"
-	membershipFinalizer    = "clientarea.dev/membership"
-	indexMembershipUser    = "spec.user"
-	membershipStateUnknown = ""
-)
+const membershipFinalizer = "clientarea.dev/membership"
 
 // MembershipReconciler turns each Membership's permissions into RoleBindings
 // in the account namespace for the user's e-mail address, and nothing more (M2).
 type MembershipReconciler struct {
 	client.Client
-	Clock    clock.PassiveClock
-	Recorder events.EventRecorder
+	Clock      clock.PassiveClock
+	Recorder   events.EventRecorder
+	namespaces accountNamespaces
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=memberships,verbs=get;list;watch;update;patch
@@ -54,83 +41,97 @@ func (r *MembershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err := r.Get(ctx, req.NamespacedName, membership); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	defer patchStatusOnExit(ctx, r.Client, membership.DeepCopy(), membership, membershipStatus, &retErr)
+	patcher := patch.NewHelper(membership, r.Client)
+	defer patcher.PatchOnExit(ctx, membership, &retErr)
 
 	if !membership.DeletionTimestamp.IsZero() {
 		// Access goes at once (M2), before the Membership itself.
 		if err := r.grant(ctx, membership, nil); err != nil {
 			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, releaseFinalizer(ctx, r.Client, membership, membershipFinalizer)
+		controllerutil.RemoveFinalizer(membership, membershipFinalizer)
+		return ctrl.Result{}, nil
 	}
-	if err := ensureFinalizer(ctx, r.Client, membership, membershipFinalizer); err != nil {
+	if err := ensureFinalizer(ctx, patcher, membership, membershipFinalizer); err != nil {
 		return ctrl.Result{}, err
 	}
-
-	state, reason, message, email, err := r.evaluate(ctx, membership)
+	verdict, err := r.evaluate(ctx, membership)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	var grants []grant
-	if state == clientareav1alpha1.MembershipActive {
-		for _, permission := range membership.Spec.Permissions {
-			grants = append(grants, grant{
-				name:        boundedName("clientarea-membership", membership.Name, permissionWord(permission)),
-				clusterRole: PermissionClusterRole(permission),
-				user:        email,
-			})
-		}
-	}
-	if err := r.grant(ctx, membership, grants); err != nil {
+	if err := r.grant(ctx, membership, verdict.grants(membership)); err != nil {
 		return ctrl.Result{}, err
 	}
-
-	membership.Status.State = state
-	membership.Status.Email = email
+	membership.Status.State, membership.Status.Email = verdict.state, verdict.email
 	readyStatus := metav1.ConditionFalse
-	if state == clientareav1alpha1.MembershipActive {
+	if verdict.state == clientareav1alpha1.MembershipActive {
 		readyStatus = metav1.ConditionTrue
 	}
 	// Granted, pending, expired, revoked: each change is an event for the
 	// owner to see.
-	setNotedCondition(r.Recorder, membership, &membership.Status.Conditions, membership.Generation, clientareav1alpha1.ConditionReady, readyStatus, reason, message,
-		corev1.EventTypeNormal)
-	membership.Status.ObservedGeneration = membership.Generation
-	return r.requeueAtExpiry(membership, state), nil
+	conditions.SetNoted(r.Recorder, membership, clientareav1alpha1.ConditionReady, readyStatus, verdict.reason, verdict.message, corev1.EventTypeNormal)
+	return r.requeueAtExpiry(membership), nil
 }
 
-func membershipStatus(obj client.Object) any { return obj.(*clientareav1alpha1.Membership).Status }
+// verdict is whether a membership grants anything, to whom, and why.
+type verdict struct {
+	state   clientareav1alpha1.MembershipState
+	reason  clientareav1alpha1.MembershipConditionReason
+	message string
+	email   string
+}
 
-func permissionWord(permission clientareav1alpha1.Permission) string {
-	return PermissionClusterRole(permission)[len(permissionClusterRolePrefix):]
+// grants are the RoleBindings an active membership asks for: one per
+// permission, for the user's address (M2).
+func (v verdict) grants(membership *clientareav1alpha1.Membership) []grant {
+	if v.state != clientareav1alpha1.MembershipActive {
+		return nil
+	}
+	grants := make([]grant, 0, len(membership.Spec.Permissions))
+	for _, permission := range membership.Spec.Permissions {
+		grants = append(grants, grant{
+			name:        boundedName("clientarea-membership", membership.Name, permissionWord(permission)),
+			clusterRole: PermissionClusterRole(permission),
+			user:        v.email,
+		})
+	}
+	return grants
+}
+
+func inactive(reason clientareav1alpha1.MembershipConditionReason, format string, args ...any) verdict {
+	return verdict{state: clientareav1alpha1.MembershipInactive, reason: reason, message: fmt.Sprintf(format, args...)}
 }
 
 // evaluate decides whether the membership grants anything, and to whom.
-func (r *MembershipReconciler) evaluate(ctx context.Context, membership *clientareav1alpha1.Membership) (state clientareav1alpha1.MembershipState, reason, message, email string, err error) {
+func (r *MembershipReconciler) evaluate(ctx context.Context, membership *clientareav1alpha1.Membership) (verdict, error) {
 	account, err := r.accountOf(ctx, membership.Namespace)
 	if err != nil || account == nil {
-		return clientareav1alpha1.MembershipInactive, ReasonNotAnAccount, fmt.Sprintf("namespace %s is not an account namespace", membership.Namespace), "", err
+		return inactive(clientareav1alpha1.MembershipReasonNotAnAccountNamespace, "namespace %s is not an account namespace", membership.Namespace), err
 	}
 	if string(account.Spec.Owner) == string(membership.Spec.User) {
-		return clientareav1alpha1.MembershipInactive, ReasonIsOwner, fmt.Sprintf("%s owns account %s and has every permission already", membership.Spec.User, account.Name), "", nil
+		return inactive(clientareav1alpha1.MembershipReasonIsOwner, "%s owns account %s and has every permission already", membership.Spec.User, account.Name), nil
 	}
-	if first, err := r.firstMembershipOf(ctx, membership); err != nil || first != membership.Name {
-		return clientareav1alpha1.MembershipInactive, ReasonDuplicate, fmt.Sprintf("Membership %s already gives %s access to this account", first, membership.Spec.User), "", err
+	if counting, err := r.countingMembershipOf(ctx, membership); err != nil || counting != membership.Name {
+		return inactive(clientareav1alpha1.MembershipReasonDuplicate, "Membership %s already gives %s access to this account", counting, membership.Spec.User), err
 	}
 	if expiresAt := membership.Spec.ExpiresAt; expiresAt != nil && !r.Clock.Now().Before(expiresAt.Time) {
-		return clientareav1alpha1.MembershipExpired, ReasonExpired, fmt.Sprintf("expired at %s", expiresAt.UTC().Format(time.RFC3339)), "", nil
+		return verdict{state: clientareav1alpha1.MembershipExpired, reason: clientareav1alpha1.MembershipReasonExpired,
+			message: "expired at " + formatTime(expiresAt.Time)}, nil
 	}
 	user := &clientareav1alpha1.User{}
 	if err := r.Get(ctx, client.ObjectKey{Name: string(membership.Spec.User)}, user); err != nil {
 		if apierrors.IsNotFound(err) {
-			return clientareav1alpha1.MembershipPending, ReasonUserNotFound, fmt.Sprintf("invitation: User %s does not exist yet", membership.Spec.User), "", nil
+			return verdict{state: clientareav1alpha1.MembershipPending, reason: clientareav1alpha1.MembershipReasonUserNotFound,
+				message: fmt.Sprintf("invitation: User %s does not exist yet", membership.Spec.User)}, nil
 		}
-		return membershipStateUnknown, "", "", "", err
+		return verdict{}, err
 	}
 	if user.Status.Email == "" || !user.DeletionTimestamp.IsZero() {
-		return clientareav1alpha1.MembershipPending, ReasonEmailNotClaimed, fmt.Sprintf("User %s holds no e-mail address (see its EmailClaimed condition)", user.Name), "", nil
+		return verdict{state: clientareav1alpha1.MembershipPending, reason: clientareav1alpha1.MembershipReasonEmailNotClaimed,
+			message: fmt.Sprintf("User %s holds no e-mail address (see its EmailClaimed condition)", user.Name)}, nil
 	}
-	return clientareav1alpha1.MembershipActive, ReasonGranted, fmt.Sprintf("%s may use %v in account %s", user.Status.Email, membership.Spec.Permissions, account.Name), user.Status.Email, nil
+	return verdict{state: clientareav1alpha1.MembershipActive, reason: clientareav1alpha1.MembershipReasonGranted, email: user.Status.Email,
+		message: fmt.Sprintf("%s may use %v in account %s", user.Status.Email, membership.Spec.Permissions, account.Name)}, nil
 }
 
 // accountOf returns the Account whose namespace this is, or nil.
@@ -139,9 +140,8 @@ func (r *MembershipReconciler) accountOf(ctx context.Context, namespace string) 
 	if err := r.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
 		return nil, client.IgnoreNotFound(err) // not in the cache: not an account namespace
 	}
-	name := ns.Labels[AccountLabel]
 	account := &clientareav1alpha1.Account{}
-	if err := r.Get(ctx, client.ObjectKey{Name: name}, account); err != nil {
+	if err := r.Get(ctx, client.ObjectKey{Name: ns.Labels[clientareav1alpha1.AccountLabel]}, account); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
 	if !metav1.IsControlledBy(ns, account) || !account.DeletionTimestamp.IsZero() {
@@ -150,40 +150,24 @@ func (r *MembershipReconciler) accountOf(ctx context.Context, namespace string) 
 	return account, nil
 }
 
-// firstMembershipOf returns the name of the oldest Membership for the same
-// user in the namespace: the one that counts when there are several (M4).
-func (r *MembershipReconciler) firstMembershipOf(ctx context.Context, membership *clientareav1alpha1.Membership) (string, error) {
+// countingMembershipOf names the Membership that counts among those of the
+// same user in the namespace (M4).
+func (r *MembershipReconciler) countingMembershipOf(ctx context.Context, membership *clientareav1alpha1.Membership) (string, error) {
 	same := &clientareav1alpha1.MembershipList{}
 	if err := r.List(ctx, same, client.InNamespace(membership.Namespace), client.MatchingFields{indexMembershipUser: string(membership.Spec.User)}); err != nil {
 		return "", err
 	}
-	candidates := slices.DeleteFunc(same.Items, func(m clientareav1alpha1.Membership) bool { return !m.DeletionTimestamp.IsZero() })
-	first := slices.MinFunc(append(candidates, *membership), func(a, b clientareav1alpha1.Membership) int {
-		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
-			return c
-		}
-		return cmpStrings(a.Name, b.Name)
-	})
-	return first.Name, nil
-}
-
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return countingMembership(same.Items, membership), nil
 }
 
 func (r *MembershipReconciler) grant(ctx context.Context, membership *clientareav1alpha1.Membership, grants []grant) error {
 	return syncRoleBindings(ctx, r.Client, r.Scheme(), membership, membership.Namespace,
-		map[string]string{GrantLabel: grantMembership, MembershipUIDLabel: string(membership.UID)}, grants)
+		map[string]string{clientareav1alpha1.GrantLabel: clientareav1alpha1.GrantMembership, clientareav1alpha1.MembershipUIDLabel: string(membership.UID)}, grants)
 }
 
 // requeueAtExpiry comes back when an active or pending membership expires (M5).
-func (r *MembershipReconciler) requeueAtExpiry(membership *clientareav1alpha1.Membership, state clientareav1alpha1.MembershipState) ctrl.Result {
+func (r *MembershipReconciler) requeueAtExpiry(membership *clientareav1alpha1.Membership) ctrl.Result {
+	state := membership.Status.State
 	if membership.Spec.ExpiresAt == nil || (state != clientareav1alpha1.MembershipActive && state != clientareav1alpha1.MembershipPending) {
 		return ctrl.Result{}
 	}
@@ -194,38 +178,23 @@ func (r *MembershipReconciler) requeueAtExpiry(membership *clientareav1alpha1.Me
 	return ctrl.Result{RequeueAfter: remaining}
 }
 
+// permissionWord is the permission as it appears in binding names.
+func permissionWord(permission clientareav1alpha1.Permission) string {
+	return PermissionClusterRole(permission)[len(permissionClusterRolePrefix):]
+}
+
 // SetupWithManager watches Memberships, their RoleBindings, their Users, and
 // the Accounts whose owner decides whether a membership counts.
 func (r *MembershipReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	l := lookup{reader: r.Client, namespaces: r.namespaces}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.Membership{}).
 		// Which of several Memberships for one user counts (M4) depends on
 		// the others: a change to one re-evaluates them all.
-		Watches(&clientareav1alpha1.Membership{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfSameUser)).
+		Watches(&clientareav1alpha1.Membership{}, handler.EnqueueRequestsFromMapFunc(l.membershipsOfSameUser)).
 		Owns(&rbacv1.RoleBinding{}).
-		Watches(&clientareav1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfUser)).
-		Watches(&clientareav1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfAccount)).
+		Watches(&clientareav1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(l.membershipsOfUser)).
+		Watches(&clientareav1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(l.membershipsOfAccount)).
 		Named("membership").
 		Complete(r)
-}
-
-func (r *MembershipReconciler) membershipsOfUser(ctx context.Context, user client.Object) []reconcile.Request {
-	return r.requestsFor(ctx, client.MatchingFields{indexMembershipUser: user.GetName()})
-}
-
-func (r *MembershipReconciler) membershipsOfSameUser(ctx context.Context, membership client.Object) []reconcile.Request {
-	return r.requestsFor(ctx, client.InNamespace(membership.GetNamespace()),
-		client.MatchingFields{indexMembershipUser: string(membership.(*clientareav1alpha1.Membership).Spec.User)})
-}
-
-func (r *MembershipReconciler) membershipsOfAccount(ctx context.Context, account client.Object) []reconcile.Request {
-	namespace := account.(*clientareav1alpha1.Account).Status.Namespace
-	if namespace == "" {
-		return nil
-	}
-	return r.requestsFor(ctx, client.InNamespace(namespace))
-}
-
-func (r *MembershipReconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
-	return listRequests(ctx, r.Client, &clientareav1alpha1.MembershipList{}, opts...)
 }

@@ -8,7 +8,7 @@ import (
 // The product's metrics, served on the manager's /metrics beside
 // controller-runtime's own (reconciles, work queues, API client requests).
 var (
-	// InvoicesIssued counts the invoices the operator created (I2), by
+	// InvoicesIssued counts the invoices the operator created (I1), by
 	// currency. An invoice found again after a restart is not counted twice.
 	InvoicesIssued = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "clientarea_invoices_issued_total",
@@ -22,7 +22,7 @@ var (
 	}, []string{"result"})
 	// Conflicts counts the conflicts the operator found, each once when it
 	// appears: an e-mail address another User holds (U1), a namespace that is
-	// not the account's (A2), a domain name another Domain holds (D1).
+	// not the account's (A2), a domain name another Domain holds (D2).
 	Conflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "clientarea_conflicts_total",
 		Help: "Conflicts found, by kind: email, namespace or domain_name.",

@@ -90,3 +90,6 @@ func concurrently(steps ...func() error) error {
 func itself(_ context.Context, obj client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(obj)}}
 }
+
+// formatTime is how times are written in conditions and events.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

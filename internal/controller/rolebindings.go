@@ -29,17 +29,6 @@ const (
 	// holds what the operator writes only inside account namespaces:
 	// Secrets, ServiceAccounts and Roles. It binds it for itself in each.
 	OperatorNamespaceClusterRole = "clientarea-operator-namespace"
-
-	// GrantLabel says why a RoleBinding exists: "operator", "owner" or
-	// "membership".
-	GrantLabel = "clientarea.dev/grant"
-	// MembershipUIDLabel is the UID of the Membership a RoleBinding grants
-	// (a UID, not the name: a label value has at most 63 characters).
-	MembershipUIDLabel = "clientarea.dev/membership-uid"
-
-	grantOperator   = "operator"
-	grantOwner      = "owner"
-	grantMembership = "membership"
 )
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
@@ -104,7 +93,7 @@ func roleBinding(scheme *runtime.Scheme, controller client.Object, namespace str
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: g.clusterRole},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: g.user}},
 	}
-	binding.Labels[ManagedByLabel] = ManagedByValue
+	binding.Labels[clientareav1alpha1.ManagedByLabel] = clientareav1alpha1.ManagedByValue
 	if err := controllerutil.SetControllerReference(controller, binding, scheme); err != nil {
 		return nil, err
 	}

@@ -24,24 +24,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/numbering"
 	"clientarea.dev/clientarea-operator/internal/registrar"
-)
-
-const (
-	// ManagedByLabel marks every object the operator creates, so that its
-	// caches hold only its own objects.
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	// ManagedByValue is the value of ManagedByLabel.
-	ManagedByValue = "clientarea-operator"
-	// AccountLabel names the Account an object belongs to.
-	AccountLabel = "clientarea.dev/account"
-
-	// DefaultNamespacePrefix is prepended to an Account's name to name its
-	// namespace (A2).
-	DefaultNamespacePrefix = "account-"
-
-	// indexAccountOwner indexes Accounts by spec.owner.
-	indexAccountOwner = "spec.owner"
 )
 
 // Options configures the controllers.
@@ -85,7 +69,7 @@ var namespacePrefixPattern = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
 // objects the operator manages, so that its memory does not grow with
 // unrelated objects in the cluster.
 func CacheOptions() cache.Options {
-	managed := labels.NewSelector().Add(mustRequirement(ManagedByLabel, selection.Equals, ManagedByValue))
+	managed := labels.NewSelector().Add(mustRequirement(clientareav1alpha1.ManagedByLabel, selection.Equals, clientareav1alpha1.ManagedByValue))
 	return cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Namespace{}:      {Label: managed},
@@ -122,124 +106,75 @@ func WhoAmI(ctx context.Context, cfg *rest.Config) (string, error) {
 
 // SetupWithManager registers the field indexes and every controller.
 func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error {
-	if err := opts.Validate(); err != nil {
+	opts, err := opts.withDefaults(ctx, mgr)
+	if err != nil {
 		return err
-	}
-	if opts.NamespacePrefix == "" {
-		opts.NamespacePrefix = DefaultNamespacePrefix
-	}
-	if opts.Clock == nil {
-		opts.Clock = clock.RealClock{}
-	}
-	if opts.RegistrarTimeout == 0 {
-		opts.RegistrarTimeout = 30 * time.Second
-	}
-	if opts.Registrar == nil {
-		opts.Registrar = registrar.Builtin{Clock: opts.Clock}
-	}
-	if opts.OperatorUser == "" {
-		user, err := WhoAmI(ctx, mgr.GetConfig())
-		if err != nil {
-			return err
-		}
-		opts.OperatorUser = user
 	}
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	// Each controller's recorder records a transition once (see onceRecorder).
-	recorder := func(name string) events.EventRecorder { return recordNormalEventsOnce(mgr.GetEventRecorder(name)) }
-	accounts := &AccountReconciler{
-		Client:          mgr.GetClient(),
-		APIReader:       mgr.GetAPIReader(),
-		NamespacePrefix: opts.NamespacePrefix,
-		Recorder:        recorder("account-controller"),
-		CustomerNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "customer"},
-		OperatorUser:    opts.OperatorUser,
-		BatchPeriod:     opts.StatusBatchPeriod,
-	}
-	if err := accounts.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("account controller: %w", err)
-	}
-	users := &UserReconciler{
-		Client:          mgr.GetClient(),
-		APIReader:       mgr.GetAPIReader(),
-		NamespacePrefix: opts.NamespacePrefix,
-		Recorder:        recorder("user-controller"),
-		BatchPeriod:     opts.StatusBatchPeriod,
-	}
-	if err := users.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("user controller: %w", err)
-	}
-	memberships := &MembershipReconciler{Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recorder("membership-controller")}
-	if err := memberships.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("membership controller: %w", err)
-	}
-	contacts := &ContactReconciler{Client: mgr.GetClient(), NamespacePrefix: opts.NamespacePrefix, BatchPeriod: opts.StatusBatchPeriod}
-	if err := contacts.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("contact controller: %w", err)
-	}
-	domains := &DomainReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
-		Clock: opts.Clock, NamespacePrefix: opts.NamespacePrefix,
-		InvoiceNumbers: &Sequence{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: opts.Clock, Name: "invoice", Yearly: true},
-		Recorder:       recorder("domain-controller"),
-	}
-	if err := domains.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("domain controller: %w", err)
-	}
-	if err := (&PriceListReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("price list controller: %w", err)
-	}
-	transfers := &OwnershipTransferReconciler{
-		Client: mgr.GetClient(), Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller"),
-	}
-	if err := transfers.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("ownership transfer controller: %w", err)
+	for _, c := range controllers(mgr, opts) {
+		if err := c.reconciler.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("%s controller: %w", c.name, err)
+		}
 	}
 	return nil
 }
 
-// setupIndexes registers the field indexes that let a watch find the objects
-// an event concerns without listing everything.
-func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
-	indexes := []struct {
-		obj     client.Object
-		field   string
-		extract client.IndexerFunc
-	}{
-		{&clientareav1alpha1.Account{}, indexAccountOwner, func(obj client.Object) []string {
-			return []string{string(obj.(*clientareav1alpha1.Account).Spec.Owner)}
-		}},
-		{&clientareav1alpha1.Membership{}, indexMembershipUser, func(obj client.Object) []string {
-			return []string{string(obj.(*clientareav1alpha1.Membership).Spec.User)}
-		}},
-		{&clientareav1alpha1.User{}, indexUserEmail, func(obj client.Object) []string {
-			return []string{normalizedEmail(obj.(*clientareav1alpha1.User))}
-		}},
-		{&clientareav1alpha1.Domain{}, indexDomainHolder, func(obj client.Object) []string {
-			return []string{string(obj.(*clientareav1alpha1.Domain).Spec.HolderRef.Name)}
-		}},
-		{&clientareav1alpha1.Domain{}, indexDomainName, func(obj client.Object) []string {
-			return []string{domainNameOf(obj.(*clientareav1alpha1.Domain))}
-		}},
-		{&clientareav1alpha1.Account{}, indexAccountBillingTarget, func(obj client.Object) []string {
-			return billingTarget(obj.(*clientareav1alpha1.Account))
-		}},
-		{&clientareav1alpha1.Account{}, indexAccountBillingAccount, func(obj client.Object) []string {
-			return billingAccount(obj.(*clientareav1alpha1.Account))
-		}},
-		{&clientareav1alpha1.Domain{}, indexDomainBillingHeld, func(obj client.Object) []string {
-			if billingHeld(obj.(*clientareav1alpha1.Domain)) {
-				return []string{"true"}
-			}
-			return nil
-		}},
+// withDefaults fills in what the options leave empty.
+func (o Options) withDefaults(ctx context.Context, mgr ctrl.Manager) (Options, error) {
+	if err := o.Validate(); err != nil {
+		return o, err
 	}
-	for _, index := range indexes {
-		if err := mgr.GetFieldIndexer().IndexField(ctx, index.obj, index.field, index.extract); err != nil {
-			return fmt.Errorf("indexing %T by %s: %w", index.obj, index.field, err)
+	if o.NamespacePrefix == "" {
+		o.NamespacePrefix = DefaultNamespacePrefix
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.RegistrarTimeout == 0 {
+		o.RegistrarTimeout = 30 * time.Second
+	}
+	if o.Registrar == nil {
+		o.Registrar = registrar.Builtin{Clock: o.Clock}
+	}
+	if o.OperatorUser == "" {
+		user, err := WhoAmI(ctx, mgr.GetConfig())
+		if err != nil {
+			return o, err
 		}
+		o.OperatorUser = user
 	}
-	return nil
+	return o, nil
+}
+
+// namedController is one of the operator's controllers.
+type namedController struct {
+	name       string
+	reconciler interface{ SetupWithManager(ctrl.Manager) error }
+}
+
+// controllers are the operator's controllers, one narrow concern each.
+func controllers(mgr ctrl.Manager, opts Options) []namedController {
+	c, apiReader := mgr.GetClient(), mgr.GetAPIReader()
+	namespaces := accountNamespaces{prefix: opts.NamespacePrefix}
+	// Each controller's recorder records a transition once (see onceRecorder).
+	recorder := func(name string) events.EventRecorder { return recordNormalEventsOnce(mgr.GetEventRecorder(name)) }
+	claims := numbering.NewClaimStore(c, apiReader)
+	domainRecorder := recorder("domain-controller")
+	return []namedController{
+		{"user", &UserReconciler{Client: c, APIReader: apiReader, Recorder: recorder("user-controller"), BatchPeriod: opts.StatusBatchPeriod,
+			namespaces: namespaces}},
+		{"account", &AccountReconciler{Client: c, APIReader: apiReader, Recorder: recorder("account-controller"),
+			CustomerNumbers: numbering.New(claims, opts.Clock, "customer", false), OperatorUser: opts.OperatorUser,
+			BatchPeriod: opts.StatusBatchPeriod, namespaces: namespaces}},
+		{"membership", &MembershipReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("membership-controller"), namespaces: namespaces}},
+		{"contact", &ContactReconciler{Client: c, BatchPeriod: opts.StatusBatchPeriod, namespaces: namespaces}},
+		{"domain", &DomainReconciler{Client: c, APIReader: apiReader, Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
+			Clock: opts.Clock, Recorder: domainRecorder, namespaces: namespaces,
+			Invoices: &Invoicer{Client: c, APIReader: apiReader, Numbers: numbering.New(claims, opts.Clock, "invoice", true), Recorder: domainRecorder}}},
+		{"domain login", &DomainLoginReconciler{Client: c, APIReader: apiReader, namespaces: namespaces}},
+		{"price list", &PriceListReconciler{Client: c}},
+		{"ownership transfer", &OwnershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},
+	}
 }

@@ -8,11 +8,11 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
-	"clientarea.dev/clientarea-operator/internal/controller"
 )
 
 func newTransfer(s memberSetup, newOwner, requestedBy string, previous clientareav1alpha1.PreviousOwnerPolicy) *clientareav1alpha1.OwnershipTransfer {
@@ -32,7 +32,7 @@ func finishedAs(transfer *clientareav1alpha1.OwnershipTransfer, phase clientarea
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(transfer), transfer)).To(Succeed())
 		return transfer.Status.Phase
 	}).Should(Equal(phase))
-	return condition(transfer, func() []metav1.Condition { return transfer.Status.Conditions }, controller.ConditionSucceeded)(Default)
+	return condition(transfer, func() []metav1.Condition { return transfer.Status.Conditions }, string(clientareav1alpha1.OwnershipTransferConditionSucceeded))(Default)
 }
 
 func ownerOf(account *clientareav1alpha1.Account) clientareav1alpha1.ObjectName {
@@ -79,7 +79,9 @@ var _ = Describe("OwnershipTransfer controller", func() {
 		s := newMemberSetup()
 		transfer := newTransfer(s, s.member.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
 		create(transfer)
-		Expect(finishedAs(transfer, clientareav1alpha1.TransferCompleted)).To(haveStatus(metav1.ConditionTrue, controller.ReasonTransferred))
+		Expect(finishedAs(transfer, clientareav1alpha1.TransferCompleted)).To(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.OwnershipTransferReasonTransferred)))
+		Expect(apimeta.FindStatusCondition(transfer.Status.Conditions, clientareav1alpha1.ConditionReady)).
+			To(haveStatus(metav1.ConditionTrue, clientareav1alpha1.OwnershipTransferReasonTransferred))
 		expectTransferred(s, transfer, true)
 
 		// T4: the Account gets an event.
@@ -93,7 +95,7 @@ var _ = Describe("OwnershipTransfer controller", func() {
 				}
 			}
 			return reasons
-		}).Should(ContainElement(controller.ReasonTransferred))
+		}).Should(ContainElement(string(clientareav1alpha1.OwnershipTransferReasonTransferred)))
 	})
 
 	It("T1: removes the previous owner when asked, including a membership they had", func() {
@@ -112,29 +114,31 @@ var _ = Describe("OwnershipTransfer controller", func() {
 			transfer := build(s)
 			create(transfer)
 			Expect(finishedAs(transfer, clientareav1alpha1.TransferFailed)).To(haveStatus(metav1.ConditionFalse, reason))
+			// Ready follows Succeeded: `kubectl wait --for=condition=Ready` never takes a failure for success.
+			Expect(apimeta.FindStatusCondition(transfer.Status.Conditions, clientareav1alpha1.ConditionReady)).To(haveStatus(metav1.ConditionFalse, reason))
 			Expect(transfer.Status.CompletedAt).NotTo(BeNil())
 			Expect(ownerOf(s.account)).To(Equal(clientareav1alpha1.ObjectName(s.owner.Name)))
-			Expect(s.account.Annotations).NotTo(HaveKey(controller.TransferAnnotation))
+			Expect(s.account.Annotations).NotTo(HaveKey(clientareav1alpha1.TransferAnnotation))
 			Expect(canList(string(s.owner.Spec.Email), s.namespace, "memberships")()).To(BeTrue())
 		},
 		Entry("the account does not exist", func(s memberSetup) *clientareav1alpha1.OwnershipTransfer {
 			t := newTransfer(s, s.member.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
 			t.Spec.Account = "no-such-account"
 			return t
-		}, controller.ReasonAccountNotReady),
+		}, string(clientareav1alpha1.OwnershipTransferReasonAccountHasNoNamespace)),
 		Entry("requestedBy is not the owner", func(s memberSetup) *clientareav1alpha1.OwnershipTransfer {
 			return newTransfer(s, s.owner.Name, s.member.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
-		}, controller.ReasonNotOwner),
+		}, string(clientareav1alpha1.OwnershipTransferReasonRequesterNotOwner)),
 		Entry("the new owner does not exist", func(s memberSetup) *clientareav1alpha1.OwnershipTransfer {
 			return newTransfer(s, unique("ghost"), s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
-		}, controller.ReasonNewOwnerNotFound),
+		}, string(clientareav1alpha1.OwnershipTransferReasonNewOwnerNotFound)),
 		Entry("the new owner's e-mail belongs to another User (U1)", func(s memberSetup) *clientareav1alpha1.OwnershipTransfer {
 			impostor := newUser(unique("impostor"), string(s.member.Spec.Email))
 			create(impostor)
-			eventually(condition(impostor, func() []metav1.Condition { return impostor.Status.Conditions }, controller.ConditionEmailClaimed)).
-				Should(haveStatus(metav1.ConditionFalse, controller.ReasonEmailConflict))
+			eventually(condition(impostor, func() []metav1.Condition { return impostor.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))).
+				Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.UserReasonEmailConflict)))
 			return newTransfer(s, impostor.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
-		}, controller.ReasonNewOwnerNotUsable),
+		}, string(clientareav1alpha1.OwnershipTransferReasonNewOwnerHasNoEmail)),
 	)
 
 	It("T3: runs once: a finished transfer applied again changes nothing", func() {
@@ -163,7 +167,7 @@ var _ = Describe("OwnershipTransfer controller", func() {
 		third := newUser(unique("third"), unique("third")+"@example.com")
 		create(third)
 		eventually(condition(third, func() []metav1.Condition { return third.Status.Conditions }, clientareav1alpha1.ConditionReady)).
-			Should(haveStatus(metav1.ConditionTrue, controller.ReasonReady))
+			Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.ReasonReady))
 		toMember := newTransfer(s, s.member.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
 		toThird := newTransfer(s, third.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
 		create(toMember)
@@ -183,15 +187,15 @@ var _ = Describe("OwnershipTransfer controller", func() {
 			winner, loser = toThird, toMember
 		}
 		Expect(ownerOf(s.account)).To(Equal(winner.Spec.NewOwner))
-		failed := condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, controller.ConditionSucceeded)(Default)
-		Expect(failed.Reason).To(BeElementOf(controller.ReasonNotOwner, controller.ReasonOwnerChangedMeanwhile))
+		failed := condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, string(clientareav1alpha1.OwnershipTransferConditionSucceeded))(Default)
+		Expect(failed.Reason).To(BeElementOf(string(clientareav1alpha1.OwnershipTransferReasonRequesterNotOwner), string(clientareav1alpha1.OwnershipTransferReasonOwnerChangedMeanwhile)))
 	})
 
 	It("U3: the owner's deletion waits, and proceeds once a transfer moved the account away", func() {
 		s := newMemberSetup()
 		Expect(k8sClient.Delete(ctx, s.owner)).To(Succeed())
-		blocked := condition(s.owner, func() []metav1.Condition { return s.owner.Status.Conditions }, controller.ConditionDeletionBlocked)
-		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, controller.ReasonOwnsAccounts))
+		blocked := condition(s.owner, func() []metav1.Condition { return s.owner.Status.Conditions }, string(clientareav1alpha1.UserConditionDeletionBlocked))
+		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonOwnsAccounts)))
 
 		transfer := newTransfer(s, s.member.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerRemove)
 		create(transfer)

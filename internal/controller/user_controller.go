@@ -16,49 +16,39 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/conditions"
+	"clientarea.dev/clientarea-operator/internal/patch"
 )
 
-// User condition types and reasons.
-const (
-	// ConditionEmailClaimed is True when the User holds its e-mail address;
-	// False with reason EmailConflict when another User holds it (U1).
-	ConditionEmailClaimed = "EmailClaimed"
-	// ConditionDeletionBlocked is True while the User is being deleted but
-	// still owns accounts (U3).
-	ConditionDeletionBlocked = "DeletionBlocked"
-
-	ReasonEmailClaimed  = "Claimed"
-	ReasonEmailConflict = "EmailConflict"
-	ReasonOwnsAccounts  = "OwnsAccounts"
-
-	// userFinalizer releases the User's e-mail claim and waits for its
-	// accounts to move before the User goes (U3).
-	userFinalizer = "clientarea.dev/user"
-	// ClaimUserUIDLabel is the UID of the User that holds an EmailClaim (a
-	// UID, not the name: a label value has at most 63 characters).
-	ClaimUserUIDLabel = "clientarea.dev/user-uid"
-
-	indexUserEmail = "spec.email.lower"
-)
+// userFinalizer releases the User's e-mail claim and waits for its accounts
+// to move before the User goes (U3).
+const userFinalizer = "clientarea.dev/user"
 
 // UserReconciler decides which User holds each e-mail address (U1, U4),
 // lists the user's accounts (U2) and holds deletion of an owner (U3).
 type UserReconciler struct {
 	client.Client
 	// APIReader confirms, past the cache, that a deleted user owns nothing.
-	APIReader       client.Reader
-	NamespacePrefix string
-	Recorder        events.EventRecorder
+	APIReader client.Reader
+	Recorder  events.EventRecorder
 	// BatchPeriod delays the reconciles that account and membership
 	// changes cause, so that status.accounts is written once for a burst.
 	BatchPeriod time.Duration
+	namespaces  accountNamespaces
 }
 
-// +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch;update
+// userScope is what the phases of one User reconcile share.
+type userScope struct {
+	user    *clientareav1alpha1.User
+	patcher *patch.Helper
+}
+
+// +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users/finalizers,verbs=update
 // +kubebuilder:rbac:groups=clientarea.dev,resources=emailclaims,verbs=get;list;watch;create;delete
@@ -70,76 +60,66 @@ func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	if err := r.Get(ctx, req.NamespacedName, user); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	defer patchStatusOnExit(ctx, r.Client, user.DeepCopy(), user, userStatus, &retErr)
+	s := &userScope{user: user, patcher: patch.NewHelper(user, r.Client)}
+	defer s.patcher.PatchOnExit(ctx, user, &retErr)
 
 	if !user.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, user)
+		return runPhases(ctx, s, r.holdOwnerDeletion)
 	}
-	if err := ensureFinalizer(ctx, r.Client, user, userFinalizer); err != nil {
+	if err := ensureFinalizer(ctx, s.patcher, user, userFinalizer); err != nil {
 		return ctrl.Result{}, err
 	}
-	errs := []error{r.reconcileClaim(ctx, user), r.reconcileAccounts(ctx, user)}
-	setSummaryReady(&user.Status.Conditions, user.Generation, ConditionEmailClaimed)
-	user.Status.ObservedGeneration = user.Generation
-	return ctrl.Result{}, kerrors.NewAggregate(errs)
+	result, err := runPhases(ctx, s, r.claimEmail, r.listAccounts)
+	conditions.SetSummary(user, "ready", clientareav1alpha1.UserConditionEmailClaimed)
+	return result, err
 }
 
-func userStatus(obj client.Object) any { return obj.(*clientareav1alpha1.User).Status }
-
-// normalizedEmail is the form in which addresses are compared and granted:
-// case-insensitively (U1), as lower case.
-func normalizedEmail(user *clientareav1alpha1.User) string {
-	return strings.ToLower(string(user.Spec.Email))
-}
-
-// claimName is the EmailClaim name for an address: a hash, because an address
-// is not a valid object name, and of the lower-cased address, so that
-// Anna@X and anna@x collide.
-func claimName(email string) string {
+// emailClaimName is the EmailClaim name for an address: a hash, because an
+// address is not a valid object name, and of the lower-cased address, so
+// that Anna@X and anna@x collide.
+func emailClaimName(email string) string {
 	sum := sha256.Sum256([]byte(email))
 	return "email-" + hex.EncodeToString(sum[:20])
 }
 
-// reconcileClaim claims the user's address, releases any address it held
-// before (U4), and grants nothing while another User holds it (U1).
-func (r *UserReconciler) reconcileClaim(ctx context.Context, user *clientareav1alpha1.User) error {
-	email := normalizedEmail(user)
-	name := claimName(email)
+// claimEmail claims the user's address, releases any address it held before
+// (U4), and grants nothing while another User holds it (U1).
+func (r *UserReconciler) claimEmail(ctx context.Context, s *userScope) (ctrl.Result, error) {
+	user, email := s.user, normalizedEmail(s.user)
+	name := emailClaimName(email)
 	if err := r.releaseClaims(ctx, user, name); err != nil {
-		return err
+		return ctrl.Result{}, err
 	}
-	claim := &clientareav1alpha1.EmailClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{ManagedByLabel: ManagedByValue, ClaimUserUIDLabel: string(user.UID)}},
-		Spec:       clientareav1alpha1.EmailClaimSpec{Email: clientareav1alpha1.EmailAddress(email), User: clientareav1alpha1.ObjectName(user.Name), UserUID: string(user.UID)},
-	}
-	// Read first: the common case, a claim we already hold, costs no write.
-	err := r.Get(ctx, client.ObjectKey{Name: name}, claim)
-	if apierrors.IsNotFound(err) {
-		err = r.Create(ctx, claim)
-		if apierrors.IsAlreadyExists(err) {
-			err = r.Get(ctx, client.ObjectKey{Name: name}, claim) // lost the race, or the cache lags
-		}
-	}
+	claim, err := claimName(ctx, r.Client, &clientareav1alpha1.EmailClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+			clientareav1alpha1.ManagedByLabel: clientareav1alpha1.ManagedByValue, clientareav1alpha1.ClaimUserUIDLabel: string(user.UID)}},
+		Spec: clientareav1alpha1.EmailClaimSpec{Email: clientareav1alpha1.EmailAddress(email), User: clientareav1alpha1.ObjectName(user.Name), UserUID: string(user.UID)},
+	})
 	if err != nil {
-		return err
+		return ctrl.Result{}, err
 	}
 	if claim.Spec.UserUID != string(user.UID) {
-		if stale, err := r.releaseIfStale(ctx, claim); err != nil || stale {
-			return err // a stale claim is gone: the claim watch brings us back
-		}
-		user.Status.Email = ""
-		if setNotedCondition(r.Recorder, user, &user.Status.Conditions, user.Generation, ConditionEmailClaimed, metav1.ConditionFalse, ReasonEmailConflict,
-			fmt.Sprintf("User %s already has the e-mail address %s; this User is granted nothing", claim.Spec.User, email), corev1.EventTypeWarning) {
-			Conflicts.WithLabelValues(conflictEmail).Inc()
-		}
-		return nil
+		return ctrl.Result{}, r.conflict(ctx, user, claim)
 	}
 	if user.Status.Email != email {
-		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, ReasonEmailClaimed, "Claim", "access is granted to %s", email)
+		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, string(clientareav1alpha1.UserReasonClaimed), "Claim", "access is granted to %s", email)
 	}
 	user.Status.Email = email
-	setCondition(&user.Status.Conditions, user.Generation, ConditionEmailClaimed, metav1.ConditionTrue, ReasonEmailClaimed,
-		fmt.Sprintf("holds %s", email))
+	conditions.Set(user, clientareav1alpha1.UserConditionEmailClaimed, metav1.ConditionTrue, clientareav1alpha1.UserReasonClaimed, "holds "+email)
+	return ctrl.Result{}, nil
+}
+
+// conflict reports that another User holds the address (U1), unless that
+// claim is stale: then it is released, and the claim watch brings us back.
+func (r *UserReconciler) conflict(ctx context.Context, user *clientareav1alpha1.User, claim *clientareav1alpha1.EmailClaim) error {
+	if stale, err := r.releaseIfStale(ctx, claim); err != nil || stale {
+		return err
+	}
+	user.Status.Email = ""
+	if conditions.SetNoted(r.Recorder, user, clientareav1alpha1.UserConditionEmailClaimed, metav1.ConditionFalse, clientareav1alpha1.UserReasonEmailConflict,
+		fmt.Sprintf("User %s already has the e-mail address %s; this User is granted nothing", claim.Spec.User, claim.Spec.Email), corev1.EventTypeWarning) {
+		Conflicts.WithLabelValues(conflictEmail).Inc()
+	}
 	return nil
 }
 
@@ -147,16 +127,15 @@ func (r *UserReconciler) reconcileClaim(ctx context.Context, user *clientareav1a
 // no longer has (U4).
 func (r *UserReconciler) releaseClaims(ctx context.Context, user *clientareav1alpha1.User, keep string) error {
 	claims := &clientareav1alpha1.EmailClaimList{}
-	if err := r.List(ctx, claims, client.MatchingLabels{ClaimUserUIDLabel: string(user.UID)}); err != nil {
+	if err := r.List(ctx, claims, client.MatchingLabels{clientareav1alpha1.ClaimUserUIDLabel: string(user.UID)}); err != nil {
 		return err
 	}
 	var errs []error
 	for i := range claims.Items {
 		claim := &claims.Items[i]
-		if claim.Name == keep || claim.Spec.UserUID != string(user.UID) {
-			continue
+		if claim.Name != keep && claim.Spec.UserUID == string(user.UID) {
+			errs = append(errs, releaseClaim(ctx, r.Client, claim))
 		}
-		errs = append(errs, client.IgnoreNotFound(r.Delete(ctx, claim, client.Preconditions{UID: &claim.UID})))
 	}
 	return kerrors.NewAggregate(errs)
 }
@@ -172,62 +151,65 @@ func (r *UserReconciler) releaseIfStale(ctx context.Context, claim *clientareav1
 	if err != nil && !apierrors.IsNotFound(err) {
 		return false, err
 	}
-	return true, client.IgnoreNotFound(r.Delete(ctx, claim, client.Preconditions{UID: &claim.UID}))
+	return true, releaseClaim(ctx, r.Client, claim)
 }
 
-// reconcileAccounts lists every account the user owns or is a member of (U2).
-func (r *UserReconciler) reconcileAccounts(ctx context.Context, user *clientareav1alpha1.User) error {
+// listAccounts lists every account the user owns or is a member of (U2).
+func (r *UserReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.Result, error) {
 	owned := &clientareav1alpha1.AccountList{}
-	if err := r.List(ctx, owned, client.MatchingFields{indexAccountOwner: user.Name}); err != nil {
-		return err
+	if err := r.List(ctx, owned, client.MatchingFields{indexAccountOwner: s.user.Name}); err != nil {
+		return ctrl.Result{}, err
 	}
 	memberships := &clientareav1alpha1.MembershipList{}
-	if err := r.List(ctx, memberships, client.MatchingFields{indexMembershipUser: user.Name}); err != nil {
-		return err
+	if err := r.List(ctx, memberships, client.MatchingFields{indexMembershipUser: s.user.Name}); err != nil {
+		return ctrl.Result{}, err
 	}
 	accounts := make([]clientareav1alpha1.UserAccount, 0, len(owned.Items)+len(memberships.Items))
 	for _, account := range owned.Items {
 		accounts = append(accounts, clientareav1alpha1.UserAccount{Account: account.Name, Namespace: account.Status.Namespace, Role: clientareav1alpha1.RoleOwner})
 	}
 	for _, membership := range memberships.Items {
-		account, ok := strings.CutPrefix(membership.Namespace, r.NamespacePrefix)
+		account, ok := r.namespaces.accountOf(membership.Namespace)
 		if !ok || membership.Status.State != clientareav1alpha1.MembershipActive {
 			continue
 		}
 		accounts = append(accounts, clientareav1alpha1.UserAccount{Account: account, Namespace: membership.Namespace, Role: clientareav1alpha1.RoleMember,
 			Permissions: slices.Clone(membership.Spec.Permissions)})
 	}
-	// Owner before member for the same account, so the dedupe below keeps
-	// the same entry on every reconcile.
+	// Owner before member for the same account, so that the one entry per
+	// account kept below is the same on every reconcile, and an owner's own
+	// (inert) membership does not list the account twice.
 	slices.SortStableFunc(accounts, func(a, b clientareav1alpha1.UserAccount) int {
 		if c := strings.Compare(a.Account, b.Account); c != 0 {
 			return c
 		}
 		return strings.Compare(string(b.Role), string(a.Role)) // Owner before Member
 	})
-	// One entry per account: an owner's own (inert) membership does not list
-	// the account twice.
-	user.Status.Accounts = slices.CompactFunc(accounts, func(a, b clientareav1alpha1.UserAccount) bool { return a.Account == b.Account })
-	return nil
+	s.user.Status.Accounts = slices.CompactFunc(accounts, func(a, b clientareav1alpha1.UserAccount) bool { return a.Account == b.Account })
+	return ctrl.Result{}, nil
 }
 
-// reconcileDelete holds the deletion of an owner until its accounts have
-// moved (U3), then releases the user's address.
-func (r *UserReconciler) reconcileDelete(ctx context.Context, user *clientareav1alpha1.User) error {
+// holdOwnerDeletion holds the deletion of an owner until its accounts have
+// moved (U3), then releases the user's address: access stops at once.
+func (r *UserReconciler) holdOwnerDeletion(ctx context.Context, s *userScope) (ctrl.Result, error) {
+	user := s.user
+	if !controllerutil.ContainsFinalizer(user, userFinalizer) {
+		return ctrl.Result{}, nil
+	}
 	owned, err := r.ownedAccounts(ctx, user)
 	if err != nil {
-		return err
+		return ctrl.Result{}, err
 	}
 	if len(owned) > 0 {
-		setCondition(&user.Status.Conditions, user.Generation, ConditionDeletionBlocked, metav1.ConditionTrue, ReasonOwnsAccounts,
+		conditions.Set(user, clientareav1alpha1.UserConditionDeletionBlocked, metav1.ConditionTrue, clientareav1alpha1.UserReasonOwnsAccounts,
 			fmt.Sprintf("the user owns accounts %s; transfer them with an OwnershipTransfer first", strings.Join(owned, ", ")))
-		return nil // the Account watch brings us back when ownership moves
+		return ctrl.Result{}, nil // the Account watch brings us back when ownership moves
 	}
-	// Access stops at once: the claim goes, and with it every grant (U3).
 	if err := r.releaseClaims(ctx, user, ""); err != nil {
-		return err
+		return ctrl.Result{}, err
 	}
-	return releaseFinalizer(ctx, r.Client, user, userFinalizer)
+	controllerutil.RemoveFinalizer(user, userFinalizer)
+	return ctrl.Result{}, nil
 }
 
 // ownedAccounts names the accounts a user owns. It asks the API server, not
@@ -251,11 +233,12 @@ func (r *UserReconciler) ownedAccounts(ctx context.Context, user *clientareav1al
 // SetupWithManager watches Users, their claims, and the accounts and
 // memberships listed in their status.
 func (r *UserReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	l := lookup{reader: r.Client, namespaces: r.namespaces}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Every update, deletion included; our own status writes come back
 		// as no-op reconciles.
 		For(&clientareav1alpha1.User{}).
-		Watches(&clientareav1alpha1.EmailClaim{}, handler.EnqueueRequestsFromMapFunc(r.usersWithClaimEmail)).
+		Watches(&clientareav1alpha1.EmailClaim{}, handler.EnqueueRequestsFromMapFunc(l.usersWithEmailOf)).
 		// status.accounts (U2): a burst of account and membership changes
 		// is written once.
 		Watches(&clientareav1alpha1.Account{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -266,10 +249,4 @@ func (r *UserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		})).
 		Named("user").
 		Complete(r)
-}
-
-// usersWithClaimEmail maps a claim to every User with its address, so that
-// when the holder lets go, a waiting User takes it over.
-func (r *UserReconciler) usersWithClaimEmail(ctx context.Context, claim client.Object) []reconcile.Request {
-	return listRequests(ctx, r.Client, &clientareav1alpha1.UserList{}, client.MatchingFields{indexUserEmail: string(claim.(*clientareav1alpha1.EmailClaim).Spec.Email)})
 }

@@ -42,13 +42,13 @@ var _ = Describe("User controller", func() {
 			holders, conflicts := 0, 0
 			for _, user := range users {
 				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(user), user)).To(Succeed())
-				claimed := apimeta.FindStatusCondition(user.Status.Conditions, controller.ConditionEmailClaimed)
+				claimed := apimeta.FindStatusCondition(user.Status.Conditions, string(clientareav1alpha1.UserConditionEmailClaimed))
 				g.Expect(claimed).NotTo(BeNil())
 				switch {
 				case claimed.Status == metav1.ConditionTrue:
 					holders++
 					g.Expect(user.Status.Email).To(Equal(email))
-				case claimed.Reason == controller.ReasonEmailConflict:
+				case claimed.Reason == string(clientareav1alpha1.UserReasonEmailConflict):
 					conflicts++
 					g.Expect(user.Status.Email).To(BeEmpty(), "a loser is granted nothing")
 					g.Expect(apimeta.IsStatusConditionTrue(user.Status.Conditions, clientareav1alpha1.ConditionReady)).To(BeFalse())
@@ -64,19 +64,19 @@ var _ = Describe("User controller", func() {
 		email := "noted-" + suffix + "@example.com"
 		holder, loser := newUser("holder-"+suffix, email), newUser("loser-"+suffix, email)
 		create(holder)
-		eventually(condition(holder, func() []metav1.Condition { return holder.Status.Conditions }, controller.ConditionEmailClaimed)).
-			Should(haveStatus(metav1.ConditionTrue, controller.ReasonEmailClaimed))
+		eventually(condition(holder, func() []metav1.Condition { return holder.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))).
+			Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
 		conflictsBefore := testutil.ToFloat64(controller.Conflicts.WithLabelValues("email"))
 		create(loser)
-		eventually(condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, controller.ConditionEmailClaimed)).
-			Should(haveStatus(metav1.ConditionFalse, controller.ReasonEmailConflict))
+		eventually(condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))).
+			Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.UserReasonEmailConflict)))
 
 		conflictEvents := func() []eventsv1.Event {
 			all := &eventsv1.EventList{}
 			Expect(k8sClient.List(ctx, all)).To(Succeed())
 			var found []eventsv1.Event
 			for _, event := range all.Items {
-				if event.Regarding.Kind == "User" && event.Regarding.Name == loser.Name && event.Reason == controller.ReasonEmailConflict {
+				if event.Regarding.Kind == "User" && event.Regarding.Name == loser.Name && event.Reason == string(clientareav1alpha1.UserReasonEmailConflict) {
 					found = append(found, event)
 				}
 			}
@@ -98,23 +98,23 @@ var _ = Describe("User controller", func() {
 	It("U1: a User whose name is longer than a label value (63) still claims its address", func() {
 		user := newUser(unique(strings.Repeat("long", 20)), unique("long")+"@example.com")
 		create(user)
-		claimed := condition(user, func() []metav1.Condition { return user.Status.Conditions }, controller.ConditionEmailClaimed)
-		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, controller.ReasonEmailClaimed))
+		claimed := condition(user, func() []metav1.Condition { return user.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))
+		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
 	})
 
 	It("U1: when the holder of an address is deleted, a waiting User takes it over", func() {
 		email := unique("handover") + "@example.com"
 		first := newUser(unique("first"), email)
 		create(first)
-		claimed := condition(first, func() []metav1.Condition { return first.Status.Conditions }, controller.ConditionEmailClaimed)
-		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, controller.ReasonEmailClaimed))
+		claimed := condition(first, func() []metav1.Condition { return first.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))
+		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
 		second := newUser(unique("second"), email)
 		create(second)
-		secondClaimed := condition(second, func() []metav1.Condition { return second.Status.Conditions }, controller.ConditionEmailClaimed)
-		eventually(secondClaimed).Should(haveStatus(metav1.ConditionFalse, controller.ReasonEmailConflict))
+		secondClaimed := condition(second, func() []metav1.Condition { return second.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))
+		eventually(secondClaimed).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.UserReasonEmailConflict)))
 
 		Expect(k8sClient.Delete(ctx, first)).To(Succeed())
-		eventually(secondClaimed).Should(haveStatus(metav1.ConditionTrue, controller.ReasonEmailClaimed))
+		eventually(secondClaimed).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
 	})
 
 	It("U2: lists the accounts the user owns and those where a membership is active, with role and permissions", func() {
@@ -156,8 +156,8 @@ var _ = Describe("User controller", func() {
 		eventuallyReady(account)
 
 		Expect(k8sClient.Delete(ctx, owner)).To(Succeed())
-		blocked := condition(owner, func() []metav1.Condition { return owner.Status.Conditions }, controller.ConditionDeletionBlocked)
-		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, controller.ReasonOwnsAccounts))
+		blocked := condition(owner, func() []metav1.Condition { return owner.Status.Conditions }, string(clientareav1alpha1.UserConditionDeletionBlocked))
+		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonOwnsAccounts)))
 		Expect(blocked(Default).Message).To(ContainSubstring(account.Name))
 		consistently(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(owner), owner) }).Should(Succeed(), "the owner stays")
 	})
@@ -186,7 +186,7 @@ var _ = Describe("User controller", func() {
 func eventuallyReady(account *clientareav1alpha1.Account) {
 	GinkgoHelper()
 	eventually(condition(account, func() []metav1.Condition { return account.Status.Conditions }, clientareav1alpha1.ConditionReady)).
-		Should(haveStatus(metav1.ConditionTrue, controller.ReasonReady))
+		Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.ReasonReady))
 }
 
 // canList returns a check of whether a user may list a kind in a namespace,

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
-	"clientarea.dev/clientarea-operator/internal/controller"
 	"clientarea.dev/clientarea-operator/internal/fixtures"
 )
 
@@ -77,7 +76,7 @@ func failover() {
 		Expect(number).To(Equal(int64(i+1)), "numbers 1 to %d without gap or duplicate", len(numbers))
 	}
 	claims := &clientareav1alpha1.NumberClaimList{}
-	Expect(admin.List(ctx, claims, client.MatchingLabels{controller.SequenceLabel: "invoice"})).To(Succeed())
+	Expect(admin.List(ctx, claims, client.MatchingLabels{clientareav1alpha1.SequenceLabel: "invoice"})).To(Succeed())
 	Expect(claims.Items).To(HaveLen(len(numbers)), "no number reserved without its invoice")
 
 	accounts := &clientareav1alpha1.AccountList{}
@@ -144,7 +143,7 @@ func invoicedBatchDomains() int {
 		if err := admin.Get(ctx, client.ObjectKey{Namespace: batchNamespace(i), Name: batchDomain(i)}, domain); err != nil {
 			continue
 		}
-		if meta.IsStatusConditionTrue(domain.Status.Conditions, controller.ConditionInvoiced) {
+		if meta.IsStatusConditionTrue(domain.Status.Conditions, string(clientareav1alpha1.DomainConditionInvoiced)) {
 			count++
 		}
 	}

@@ -1,0 +1,258 @@
+package controller
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/conditions"
+	"clientarea.dev/clientarea-operator/internal/patch"
+)
+
+const (
+	// domainLoginFinalizer lets the login's objects go with their Domain,
+	// also where no garbage collector runs.
+	domainLoginFinalizer = "clientarea.dev/domain-login"
+	// AuthCodeKey is the key of the auth code in the domain login Secret (D5).
+	AuthCodeKey = "authCode"
+	// authCodeLength is the length of a generated auth code (at least 16, D5).
+	authCodeLength = 24
+)
+
+// DomainLoginReconciler keeps each Domain's login (D5): a ServiceAccount
+// bound to a Role that reaches that one Domain and reads its holder Contact,
+// and a Secret with the domain's auth code. It owns those four objects.
+//
+// It writes its part of the Domain's status (loginServiceAccount,
+// authCodeSecret and the LoginReady condition), which the Domain controller
+// never touches: both patch the status with an optimistic lock and, on a
+// conflict, re-apply only their own changes to the latest object
+// (patch.WithSharedStatus), so neither undoes the other's.
+type DomainLoginReconciler struct {
+	client.Client
+	// APIReader reads the latest Domain when a status patch conflicts.
+	APIReader  client.Reader
+	namespaces accountNamespaces
+}
+
+// The login's ServiceAccount, Role, RoleBinding and Secret are written
+// through OperatorNamespaceClusterRole, bound in each account namespace:
+// cluster-wide the operator only reads its own (label-selected)
+// ServiceAccounts, Roles and RoleBindings, and no Secrets at all.
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch
+
+// Reconcile brings one Domain's login up to date.
+func (r *DomainLoginReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	domain := &clientareav1alpha1.Domain{}
+	if err := r.Get(ctx, req.NamespacedName, domain); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	patcher := patch.NewHelper(domain, r.Client)
+	defer patcher.PatchOnExit(ctx, domain, &retErr, patch.WithSharedStatus(r.APIReader))
+
+	if !domain.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.remove(ctx, domain)
+	}
+	if err := ensureFinalizer(ctx, patcher, domain, domainLoginFinalizer); err != nil {
+		return ctrl.Result{}, err
+	}
+	// A Domain whose name another Domain holds gets no login (D2); a
+	// deleted account's access is revoked at once (A8), its domain
+	// logins' too, so they are not made again while the account goes.
+	if !holdsName(domain) {
+		return ctrl.Result{}, nil
+	}
+	if deleting, err := r.accountDeleting(ctx, domain); err != nil || deleting {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.ensure(ctx, domain)
+}
+
+// loginName names the ServiceAccount, Role, RoleBinding and Secret of a
+// domain login.
+func loginName(domain *clientareav1alpha1.Domain) string {
+	return boundedName("domain-login", domain.Name)
+}
+
+// ensure makes the login's objects, and corrects the Role when the holder
+// changed. All are controlled by the Domain.
+func (r *DomainLoginReconciler) ensure(ctx context.Context, domain *clientareav1alpha1.Domain) error {
+	objects, err := r.loginObjects(domain)
+	if err != nil {
+		return err
+	}
+	// Independent writes at once, one round trip instead of four; the
+	// binding follows its Role, since the API server checks the binding
+	// against the Role's rules.
+	err = concurrently(
+		func() error { return r.createIfMissing(ctx, objects.serviceAccount) },
+		func() error {
+			if err := r.ensureRole(ctx, objects.role); err != nil {
+				return err
+			}
+			return r.createIfMissing(ctx, objects.binding)
+		},
+		func() error {
+			if domain.Status.AuthCodeSecret != "" {
+				return nil // the operator never reads Secrets: the status says it exists
+			}
+			return client.IgnoreAlreadyExists(r.Create(ctx, objects.secret))
+		},
+	)
+	if err != nil {
+		return err
+	}
+	name := loginName(domain)
+	domain.Status.LoginServiceAccount = name
+	domain.Status.AuthCodeSecret = name
+	conditions.Set(domain, clientareav1alpha1.DomainConditionLoginReady, metav1.ConditionTrue, clientareav1alpha1.DomainReasonLoginCreated,
+		fmt.Sprintf("ServiceAccount %s administers this domain only; its auth code is in Secret %s", name, name))
+	return nil
+}
+
+// loginObjectSet is the four objects of one domain login.
+type loginObjectSet struct {
+	serviceAccount *corev1.ServiceAccount
+	role           *rbacv1.Role
+	binding        *rbacv1.RoleBinding
+	secret         *corev1.Secret
+}
+
+// loginObjects builds the login's objects as they should be: the Role
+// reaches this one Domain and reads its holder (D5).
+func (r *DomainLoginReconciler) loginObjects(domain *clientareav1alpha1.Domain) (*loginObjectSet, error) {
+	name, namespace := loginName(domain), domain.Namespace
+	meta := func(labels map[string]string) metav1.ObjectMeta {
+		labels[clientareav1alpha1.ManagedByLabel] = clientareav1alpha1.ManagedByValue
+		return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels}
+	}
+	code, err := newAuthCode()
+	if err != nil {
+		return nil, err
+	}
+	set := &loginObjectSet{
+		serviceAccount: &corev1.ServiceAccount{ObjectMeta: meta(map[string]string{})},
+		role: &rbacv1.Role{ObjectMeta: meta(map[string]string{}), Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"domains"}, ResourceNames: []string{domain.Name},
+				Verbs: []string{"get", "update", "patch"}},
+			{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"contacts"},
+				ResourceNames: []string{string(domain.Spec.HolderRef.Name)}, Verbs: []string{"get"}},
+		}},
+		binding: &rbacv1.RoleBinding{
+			ObjectMeta: meta(map[string]string{clientareav1alpha1.GrantLabel: clientareav1alpha1.GrantDomainLogin}),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: namespace}},
+		},
+		secret: &corev1.Secret{ObjectMeta: meta(map[string]string{}), Type: corev1.SecretTypeOpaque, StringData: map[string]string{AuthCodeKey: code}},
+	}
+	for _, obj := range []client.Object{set.serviceAccount, set.role, set.binding, set.secret} {
+		if err := controllerutil.SetControllerReference(domain, obj, r.Scheme()); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+func (r *DomainLoginReconciler) createIfMissing(ctx context.Context, obj client.Object) error {
+	existing := obj.DeepCopyObject().(client.Object)
+	err := r.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	if apierrors.IsNotFound(err) {
+		return client.IgnoreAlreadyExists(r.Create(ctx, obj))
+	}
+	return err
+}
+
+// ensureRole creates the login Role, and corrects its rules when they
+// differ: the holder changed, and the login reads the new one (D5).
+func (r *DomainLoginReconciler) ensureRole(ctx context.Context, role *rbacv1.Role) error {
+	existing := &rbacv1.Role{}
+	err := r.Get(ctx, client.ObjectKeyFromObject(role), existing)
+	if apierrors.IsNotFound(err) {
+		return client.IgnoreAlreadyExists(r.Create(ctx, role))
+	}
+	if err != nil || equality.Semantic.DeepEqual(existing.Rules, role.Rules) {
+		return err
+	}
+	existing.Rules = role.Rules
+	return r.Update(ctx, existing)
+}
+
+// remove deletes the login with its Domain, then lets the Domain go.
+func (r *DomainLoginReconciler) remove(ctx context.Context, domain *clientareav1alpha1.Domain) error {
+	if !controllerutil.ContainsFinalizer(domain, domainLoginFinalizer) {
+		return nil
+	}
+	// Access first, the identity last: once the ServiceAccount is gone,
+	// nothing of the login is left.
+	name := loginName(domain)
+	for _, obj := range []client.Object{
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: domain.Namespace}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: domain.Namespace}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: domain.Namespace}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: domain.Namespace}},
+	} {
+		if err := client.IgnoreNotFound(r.Delete(ctx, obj)); err != nil {
+			return err
+		}
+	}
+	controllerutil.RemoveFinalizer(domain, domainLoginFinalizer)
+	return nil
+}
+
+// accountDeleting tells whether the domain's account is being deleted.
+func (r *DomainLoginReconciler) accountDeleting(ctx context.Context, domain *clientareav1alpha1.Domain) (bool, error) {
+	name, ok := r.namespaces.accountOf(domain.Namespace)
+	if !ok {
+		return false, nil
+	}
+	account := &clientareav1alpha1.Account{}
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, account); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return !account.DeletionTimestamp.IsZero(), nil
+}
+
+// authCodeAlphabet avoids characters that registries commonly refuse.
+const authCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789+-_"
+
+// newAuthCode returns an auth code from a cryptographic random source (D5),
+// each character uniform over the alphabet (bytes past the last whole
+// multiple of the alphabet are drawn again, so there is no modulo bias).
+func newAuthCode() (string, error) {
+	limit := 256 - 256%len(authCodeAlphabet)
+	code := make([]byte, 0, authCodeLength)
+	buf := make([]byte, authCodeLength)
+	for len(code) < authCodeLength {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(code) < authCodeLength {
+				code = append(code, authCodeAlphabet[int(b)%len(authCodeAlphabet)])
+			}
+		}
+	}
+	return string(code), nil
+}
+
+// SetupWithManager watches Domains and the login objects they own.
+func (r *DomainLoginReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&clientareav1alpha1.Domain{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Named("domainlogin").
+		Complete(r)
+}
