@@ -153,7 +153,8 @@ func waitConverged(ctx context.Context, watched client.Reader, n int, timeout ti
 			return ready(o.(*clientareav1alpha1.Contact).Status.Conditions, clientareav1alpha1.ConditionReady)
 		})},
 		{"domains", 2 * n, countOf(&clientareav1alpha1.DomainList{}, func(o client.Object) bool {
-			return ready(o.(*clientareav1alpha1.Domain).Status.Conditions, clientareav1alpha1.ConditionReady, string(clientareav1alpha1.DomainConditionInvoiced))
+			return ready(o.(*clientareav1alpha1.Domain).Status.Conditions, clientareav1alpha1.ConditionReady, string(clientareav1alpha1.DomainConditionInvoiced),
+				string(clientareav1alpha1.DomainConditionLoginReady))
 		})},
 		{"invoices", 2 * n, countOf(&clientareav1alpha1.InvoiceList{}, func(o client.Object) bool {
 			return ready(o.(*clientareav1alpha1.Invoice).Status.Conditions, clientareav1alpha1.ConditionReady)

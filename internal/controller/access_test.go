@@ -93,10 +93,10 @@ var _ = Describe("Access matrix: who may do what in an account, enforced by the 
 			}
 			create(membership)
 			eventually(condition(membership, func() []metav1.Condition { return membership.Status.Conditions }, clientareav1alpha1.ConditionReady)).
-				Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.MembershipReasonGranted)))
+				Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.MembershipReasonGranted))
 		}
-		eventually(condition(other, func() []metav1.Condition { return other.Status.Conditions }, string(clientareav1alpha1.AccountConditionNamespaceReady))).
-			Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonNamespaceCreated)))
+		eventually(condition(other, func() []metav1.Condition { return other.Status.Conditions }, clientareav1alpha1.AccountConditionNamespaceReady)).
+			Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonNamespaceCreated))
 		// One object of each kind, in both accounts, for get, update and
 		// delete to act on.
 		create(fixtures.Membership(namespacePrefix + other.Name))
@@ -187,8 +187,8 @@ var _ = Describe("The operator's own privilege", func() {
 		domain := activeDomain(s)
 		Expect(domain.Status.AuthCodeSecret).NotTo(BeEmpty())
 		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
-		eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, string(clientareav1alpha1.AccountConditionDeleting))).
-			Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonActiveDomains)))
+		eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, clientareav1alpha1.AccountConditionDeleting)).
+			Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonActiveDomains))
 		bindings := &rbacv1.RoleBindingList{}
 		Expect(k8sClient.List(ctx, bindings, client.InNamespace(s.namespace))).To(Succeed())
 		Expect(bindings.Items).To(ConsistOf(HaveField("Name", controller.OperatorNamespaceClusterRole)), "only the operator's own binding is left")

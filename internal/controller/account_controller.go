@@ -33,9 +33,9 @@ const namespaceConflictRecheck = 5 * time.Minute
 // operator did not create for this account (A2).
 var errNamespaceConflict = errors.New("namespace exists and does not belong to the account")
 
-// AccountReconciler gives each Account its namespace (A2) and its owner's
+// accountReconciler gives each Account its namespace (A2) and its owner's
 // access (A3), and reports the account's status (A6, A7).
-type AccountReconciler struct {
+type accountReconciler struct {
 	client.Client
 	// APIReader reads from the API server directly, for the one question the
 	// label-selected namespace cache cannot answer: whether an existing
@@ -57,6 +57,9 @@ type AccountReconciler struct {
 type accountScope struct {
 	account *clientareav1alpha1.Account
 	patcher *patch.Helper
+	// operatorGranted is set once the operator's own binding is in place:
+	// the owner's comes only after it.
+	operatorGranted bool
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update;patch
@@ -69,7 +72,7 @@ type accountScope struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Account's namespace, access and status up to date.
-func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *accountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	account := &clientareav1alpha1.Account{}
 	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -96,7 +99,7 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 // by the account, and never adopts one that it did not create (A2). A
 // foreign namespace is not in the cache, so its removal sends no event: the
 // account looks again from time to time (a read, not a write).
-func (r *AccountReconciler) ensureNamespace(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) ensureNamespace(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	account, name := s.account, r.namespaces.of(s.account.Name)
 	err := r.namespaceOf(ctx, account, name)
 	if errors.Is(err, errNamespaceConflict) {
@@ -119,7 +122,7 @@ func (r *AccountReconciler) ensureNamespace(ctx context.Context, s *accountScope
 }
 
 // namespaceOf makes sure the namespace exists and is the account's.
-func (r *AccountReconciler) namespaceOf(ctx context.Context, account *clientareav1alpha1.Account, name string) error {
+func (r *accountReconciler) namespaceOf(ctx context.Context, account *clientareav1alpha1.Account, name string) error {
 	namespace := &corev1.Namespace{}
 	err := r.Get(ctx, client.ObjectKey{Name: name}, namespace)
 	if apierrors.IsNotFound(err) {
@@ -139,7 +142,7 @@ func (r *AccountReconciler) namespaceOf(ctx context.Context, account *clientarea
 	return nil
 }
 
-func (r *AccountReconciler) createNamespace(ctx context.Context, account *clientareav1alpha1.Account, name string) error {
+func (r *accountReconciler) createNamespace(ctx context.Context, account *clientareav1alpha1.Account, name string) error {
 	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: name,
 		Labels: map[string]string{
@@ -160,7 +163,7 @@ func (r *AccountReconciler) createNamespace(ctx context.Context, account *client
 
 // resolveOwner reports the owner's e-mail address (A6); the User watch
 // brings the Account back when the owner appears or claims its address.
-func (r *AccountReconciler) resolveOwner(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) resolveOwner(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	account := s.account
 	owner := &clientareav1alpha1.User{}
 	err := r.Get(ctx, client.ObjectKey{Name: string(account.Spec.Owner)}, owner)
@@ -186,24 +189,29 @@ func (r *AccountReconciler) resolveOwner(ctx context.Context, s *accountScope) (
 // grantOperator binds OperatorNamespaceClusterRole for the operator itself
 // in the account namespace: the operator writes Secrets, ServiceAccounts
 // and Roles only in the namespaces of its accounts, never elsewhere (G3).
-func (r *AccountReconciler) grantOperator(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) grantOperator(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	grants := []grant{{name: OperatorNamespaceClusterRole, clusterRole: OperatorNamespaceClusterRole, user: r.OperatorUser}}
-	return ctrl.Result{}, r.grant(ctx, s.account, clientareav1alpha1.GrantOperator, grants)
+	err := r.grant(ctx, s.account, clientareav1alpha1.GrantOperator, grants)
+	s.operatorGranted = err == nil
+	return ctrl.Result{}, err
 }
 
 // grantOwner binds the owner's ClusterRole in the account namespace for the
 // owner's e-mail address (A3), and only there.
-func (r *AccountReconciler) grantOwner(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) grantOwner(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+	if !s.operatorGranted {
+		return ctrl.Result{}, nil
+	}
 	var grants []grant
 	if email := s.account.Status.OwnerEmail; email != "" {
-		grants = []grant{{name: OwnerClusterRole, clusterRole: OwnerClusterRole, user: email}}
+		grants = []grant{{name: ownerClusterRole, clusterRole: ownerClusterRole, user: email}}
 	}
 	return ctrl.Result{}, r.grant(ctx, s.account, clientareav1alpha1.GrantOwner, grants)
 }
 
 // grant keeps the account's bindings of one kind; in a namespace that is not
 // the account's, nothing is written (A2).
-func (r *AccountReconciler) grant(ctx context.Context, account *clientareav1alpha1.Account, kind string, grants []grant) error {
+func (r *accountReconciler) grant(ctx context.Context, account *clientareav1alpha1.Account, kind string, grants []grant) error {
 	if account.Status.Namespace == "" {
 		return nil
 	}
@@ -212,7 +220,7 @@ func (r *AccountReconciler) grant(ctx context.Context, account *clientareav1alph
 
 // assignCustomerNumber gives the account its customer number once; it never
 // changes (A6).
-func (r *AccountReconciler) assignCustomerNumber(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) assignCustomerNumber(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	account := s.account
 	if account.Status.CustomerNumber != 0 {
 		return ctrl.Result{}, nil
@@ -227,7 +235,7 @@ func (r *AccountReconciler) assignCustomerNumber(ctx context.Context, s *account
 
 // resolveBillingContact says whether the account's invoices can be addressed
 // (A7), and if not, why: its billable events wait meanwhile.
-func (r *AccountReconciler) resolveBillingContact(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) resolveBillingContact(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	account := s.account
 	recipient, err := recipientOf(ctx, r.Client, account)
 	if hold, ok := billing.AsHold(err); ok {
@@ -248,7 +256,7 @@ func (r *AccountReconciler) resolveBillingContact(ctx context.Context, s *accoun
 
 // SetupWithManager watches Accounts, their namespaces and bindings, the
 // Users that own them, and what their status shows.
-func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *accountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	l := lookup{reader: r.Client, namespaces: r.namespaces}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.Account{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).

@@ -42,11 +42,11 @@ var _ = Describe("Account controller", func() {
 		account := newAccount(name, owner.Name)
 		create(account)
 
-		namespaceReady := condition(account, func() []metav1.Condition { return account.Status.Conditions }, string(clientareav1alpha1.AccountConditionNamespaceReady))
-		eventually(namespaceReady).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.AccountReasonNamespaceConflict)))
+		namespaceReady := condition(account, func() []metav1.Condition { return account.Status.Conditions }, clientareav1alpha1.AccountConditionNamespaceReady)
+		eventually(namespaceReady).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.AccountReasonNamespaceConflict))
 		Expect(account.Status.Namespace).To(BeEmpty(), "the account has no namespace")
 		ready := condition(account, func() []metav1.Condition { return account.Status.Conditions }, clientareav1alpha1.ConditionReady)
-		Expect(ready(Default)).To(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.AccountReasonNamespaceConflict)))
+		Expect(ready(Default)).To(haveStatus(metav1.ConditionFalse, clientareav1alpha1.AccountReasonNamespaceConflict))
 
 		bindings := &rbacv1.RoleBindingList{}
 		Expect(k8sClient.List(ctx, bindings, client.InNamespace(foreign.Name))).To(Succeed())
@@ -65,12 +65,12 @@ var _ = Describe("Account controller", func() {
 		account := newAccount(unique("mustermann"), ownerName)
 		create(account)
 
-		ownerResolved := condition(account, func() []metav1.Condition { return account.Status.Conditions }, string(clientareav1alpha1.AccountConditionOwnerResolved))
-		eventually(ownerResolved).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.AccountReasonOwnerNotFound)))
+		ownerResolved := condition(account, func() []metav1.Condition { return account.Status.Conditions }, clientareav1alpha1.AccountConditionOwnerResolved)
+		eventually(ownerResolved).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.AccountReasonOwnerNotFound))
 		Expect(account.Status.OwnerEmail).To(BeEmpty())
 
 		create(newUser(ownerName, "max@mustermann.example"))
-		eventually(ownerResolved).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonOwnerFound)))
+		eventually(ownerResolved).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonOwnerFound))
 		Expect(account.Status.OwnerEmail).To(Equal("max@mustermann.example"))
 	})
 

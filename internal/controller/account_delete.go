@@ -32,7 +32,7 @@ const (
 // namespace goes with it through its owner reference, unless it holds
 // invoices: those are never deleted (A8), so the namespace is released and
 // kept, archived.
-func (r *AccountReconciler) revokeAndRelease(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) revokeAndRelease(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	account := s.account
 	if !controllerutil.ContainsFinalizer(account, accountFinalizer) {
 		return ctrl.Result{}, nil
@@ -67,7 +67,7 @@ func (r *AccountReconciler) revokeAndRelease(ctx context.Context, s *accountScop
 
 // ownedNamespace returns the account's namespace if it exists and belongs to
 // the account, else nil.
-func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *clientareav1alpha1.Account) (*corev1.Namespace, error) {
+func (r *accountReconciler) ownedNamespace(ctx context.Context, account *clientareav1alpha1.Account) (*corev1.Namespace, error) {
 	ns := &corev1.Namespace{}
 	if err := r.Get(ctx, client.ObjectKey{Name: r.namespaces.of(account.Name)}, ns); err != nil {
 		return nil, client.IgnoreNotFound(err)
@@ -81,7 +81,7 @@ func (r *AccountReconciler) ownedNamespace(ctx context.Context, account *clienta
 // revokeAll removes every grant in the namespace, owner's, members' and
 // domain logins', in one request, and sends none when there is nothing left
 // to remove. The operator's own stays: it still deletes the domains' logins.
-func (r *AccountReconciler) revokeAll(ctx context.Context, namespace string) error {
+func (r *accountReconciler) revokeAll(ctx context.Context, namespace string) error {
 	granted := client.MatchingLabelsSelector{Selector: labels.SelectorFromValidatedSet(
 		labels.Set{clientareav1alpha1.ManagedByLabel: clientareav1alpha1.ManagedByValue}).Add(notOperatorGrant)}
 	bindings := &rbacv1.RoleBindingList{}
@@ -94,7 +94,7 @@ func (r *AccountReconciler) revokeAll(ctx context.Context, namespace string) err
 // notOperatorGrant selects every RoleBinding but the operator's own.
 var notOperatorGrant = mustRequirement(clientareav1alpha1.GrantLabel, selection.NotEquals, clientareav1alpha1.GrantOperator)
 
-func (r *AccountReconciler) activeDomains(ctx context.Context, namespace string) ([]string, error) {
+func (r *accountReconciler) activeDomains(ctx context.Context, namespace string) ([]string, error) {
 	domains := &clientareav1alpha1.DomainList{}
 	if err := r.List(ctx, domains, client.InNamespace(namespace)); err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (r *AccountReconciler) activeDomains(ctx context.Context, namespace string)
 
 // archiveIfInvoices releases a namespace that holds invoices from the
 // account, so that the garbage collector does not delete it with them.
-func (r *AccountReconciler) archiveIfInvoices(ctx context.Context, account *clientareav1alpha1.Account, ns *corev1.Namespace) error {
+func (r *accountReconciler) archiveIfInvoices(ctx context.Context, account *clientareav1alpha1.Account, ns *corev1.Namespace) error {
 	invoices := &clientareav1alpha1.InvoiceList{}
 	if err := r.List(ctx, invoices, client.InNamespace(ns.Name), client.Limit(1)); err != nil {
 		return err

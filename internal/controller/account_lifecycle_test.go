@@ -56,8 +56,8 @@ var _ = Describe("Account members and deletion", func() {
 		domain := activeDomain(s)
 
 		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
-		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, string(clientareav1alpha1.AccountConditionDeleting))
-		eventually(deleting).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonActiveDomains)))
+		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, clientareav1alpha1.AccountConditionDeleting)
+		eventually(deleting).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonActiveDomains))
 		Expect(deleting(Default).Message).To(ContainSubstring(domain.Name))
 		Expect(canList(string(s.owner.Spec.Email), s.namespace, "domains")()).To(BeFalse(), "access is revoked at once all the same")
 

@@ -14,7 +14,7 @@ import (
 // listMembers writes the account's "user management" view (A6): the owner,
 // then one line per user with a Membership, in user order: the Membership
 // that counts for that user (M4).
-func (r *AccountReconciler) listMembers(ctx context.Context, s *accountScope) (ctrl.Result, error) {
+func (r *accountReconciler) listMembers(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	account := s.account
 	members := []clientareav1alpha1.AccountMember{{
 		User: string(account.Spec.Owner), Email: account.Status.OwnerEmail, Role: clientareav1alpha1.RoleOwner, State: clientareav1alpha1.MembershipActive,

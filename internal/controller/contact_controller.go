@@ -20,9 +20,9 @@ import (
 
 const contactFinalizer = "clientarea.dev/contact"
 
-// ContactReconciler reports where each Contact is used and holds its
+// contactReconciler reports where each Contact is used and holds its
 // deletion while it is (C3).
-type ContactReconciler struct {
+type contactReconciler struct {
 	client.Client
 	// BatchPeriod delays every reconcile of a Contact, its own changes
 	// included: its status is a view of what uses it, read by nobody but
@@ -36,7 +36,7 @@ type ContactReconciler struct {
 // +kubebuilder:rbac:groups=clientarea.dev,resources=contacts/finalizers,verbs=update
 
 // Reconcile brings one Contact's usage up to date.
-func (r *ContactReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *contactReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	contact := &clientareav1alpha1.Contact{}
 	if err := r.Get(ctx, req.NamespacedName, contact); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -74,7 +74,7 @@ func (r *ContactReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 
 // usesOf lists the accounts billing to the contact and the domains it holds,
 // in a stable order.
-func (r *ContactReconciler) usesOf(ctx context.Context, contact *clientareav1alpha1.Contact) ([]clientareav1alpha1.ContactUse, error) {
+func (r *contactReconciler) usesOf(ctx context.Context, contact *clientareav1alpha1.Contact) ([]clientareav1alpha1.ContactUse, error) {
 	var uses []clientareav1alpha1.ContactUse
 	if account, ok := r.namespaces.accountOf(contact.Namespace); ok {
 		accounts := &clientareav1alpha1.AccountList{}
@@ -107,7 +107,7 @@ func describeUses(uses []clientareav1alpha1.ContactUse) string {
 }
 
 // SetupWithManager watches Contacts and what uses them.
-func (r *ContactReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *contactReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Watches(&clientareav1alpha1.Contact{}, enqueueBatched(r.BatchPeriod, itself)).
 		Watches(&clientareav1alpha1.Domain{}, enqueueBatched(r.BatchPeriod, holderOf)).
@@ -123,7 +123,7 @@ func holderOf(_ context.Context, obj client.Object) []reconcile.Request {
 }
 
 // billingContactOf maps an Account to the Contact it bills to (A7).
-func (r *ContactReconciler) billingContactOf(_ context.Context, obj client.Object) []reconcile.Request {
+func (r *contactReconciler) billingContactOf(_ context.Context, obj client.Object) []reconcile.Request {
 	var requests []reconcile.Request
 	for _, target := range billingTarget(obj.(*clientareav1alpha1.Account)) {
 		account, contact, _ := strings.Cut(target, "/")

@@ -31,8 +31,8 @@ var _ = Describe("Contact controller", func() {
 			clientareav1alpha1.ContactUse{Kind: "Account", Name: customer.Name},
 			clientareav1alpha1.ContactUse{Kind: "Domain", Name: domain.Name, Namespace: s.namespace},
 		))
-		inUse := condition(holder, func() []metav1.Condition { return holder.Status.Conditions }, string(clientareav1alpha1.ContactConditionInUse))
-		Expect(inUse(Default)).To(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.ContactReasonUsed)))
+		inUse := condition(holder, func() []metav1.Condition { return holder.Status.Conditions }, clientareav1alpha1.ContactConditionInUse)
+		Expect(inUse(Default)).To(haveStatus(metav1.ConditionTrue, clientareav1alpha1.ContactReasonUsed))
 
 		Expect(k8sClient.Delete(ctx, holder)).To(Succeed())
 		eventually(inUse).Should(WithTransform(func(c *metav1.Condition) string { return c.Message }, ContainSubstring("deletion waits")))

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,10 +27,10 @@ const (
 	RenewBefore = 30 * 24 * time.Hour
 )
 
-// DomainReconciler claims each Domain's name cluster-wide (D2) and registers,
+// domainReconciler claims each Domain's name cluster-wide (D2) and registers,
 // renews or expires it through a Registrar (D4); its invoicing is a phase of
 // its own (invoicing.go). The domain login (D5) is another controller's.
-type DomainReconciler struct {
+type domainReconciler struct {
 	client.Client
 	// APIReader reads a Domain past the cache before a registry call, and
 	// the latest Domain when its status patch meets the login controller's.
@@ -40,8 +41,8 @@ type DomainReconciler struct {
 	RegistrarTimeout time.Duration
 	Clock            clock.PassiveClock
 	Recorder         events.EventRecorder
-	// Invoices issues the invoices of the domain's billable events (I1).
-	Invoices   *Invoicer
+	// invoices issues the invoices of the domain's billable events (I1).
+	invoices   *invoicer
 	namespaces accountNamespaces
 }
 
@@ -61,7 +62,7 @@ type domainScope struct {
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch
 
 // Reconcile brings one Domain's name claim, registration and invoices up to date.
-func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *domainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	domain := &clientareav1alpha1.Domain{}
 	if err := r.Get(ctx, req.NamespacedName, domain); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -73,14 +74,21 @@ func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 		if !controllerutil.ContainsFinalizer(domain, domainFinalizer) {
 			return ctrl.Result{}, nil
 		}
-		return runPhases(ctx, s, r.Invoices.bill, r.releaseName)
+		return runPhases(ctx, s, r.invoices.bill, r.releaseName)
 	}
 	if err := ensureFinalizer(ctx, s.patcher, domain, domainFinalizer); err != nil {
 		return ctrl.Result{}, err
 	}
-	result, err := runPhases(ctx, s, r.observe, r.resolveHolder, r.claimName, r.register, r.renew, r.Invoices.bill)
+	// Ready before billing, which may store the status mid-way; billing
+	// runs whatever registration did: the periods stored before are billed
+	// while the registry is down.
+	result, err := runPhases(ctx, s, r.observe, r.resolveHolder, r.claimName, r.register, r.renew)
 	summarizeDomain(domain)
-	return result, err
+	billed, billErr := r.invoices.bill(ctx, s)
+	if err := kerrors.NewAggregate([]error{err, billErr}); err != nil {
+		return ctrl.Result{}, err
+	}
+	return soonest(result, billed), nil
 }
 
 // domainNameOf is the domain name in effect: spec.domainName or metadata.name (D1).
@@ -100,7 +108,7 @@ func holdsName(domain *clientareav1alpha1.Domain) bool {
 // observe records what the status derives from the spec and the namespace,
 // and the holder label (D6), which an admission policy sets on every write:
 // the operator corrects a Domain made before the policy was installed.
-func (r *DomainReconciler) observe(_ context.Context, s *domainScope) (ctrl.Result, error) {
+func (r *domainReconciler) observe(_ context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
 	domain.Status.DomainName = domainNameOf(domain)
 	domain.Status.Account, _ = r.namespaces.accountOf(domain.Namespace)
@@ -115,7 +123,7 @@ func (r *DomainReconciler) observe(_ context.Context, s *domainScope) (ctrl.Resu
 
 // resolveHolder finds the holder Contact (D1); the Contact watch brings the
 // Domain back when it appears.
-func (r *DomainReconciler) resolveHolder(ctx context.Context, s *domainScope) (ctrl.Result, error) {
+func (r *domainReconciler) resolveHolder(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain, holderName := s.domain, string(s.domain.Spec.HolderRef.Name)
 	holder := &clientareav1alpha1.Contact{}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: domain.Namespace, Name: holderName}, holder); err != nil {
@@ -135,7 +143,7 @@ func (r *DomainReconciler) resolveHolder(ctx context.Context, s *domainScope) (c
 
 // claimName claims the domain name for this Domain; a Domain whose name
 // another Domain holds is never registered or billed (D2).
-func (r *DomainReconciler) claimName(ctx context.Context, s *domainScope) (ctrl.Result, error) {
+func (r *domainReconciler) claimName(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain, name := s.domain, s.domain.Status.DomainName
 	claim, err := claimName(ctx, r.Client, &clientareav1alpha1.DomainClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{clientareav1alpha1.ManagedByLabel: clientareav1alpha1.ManagedByValue}},
@@ -160,7 +168,7 @@ func (r *DomainReconciler) claimName(ctx context.Context, s *domainScope) (ctrl.
 
 // releaseName frees the name once every period is invoiced, and lets the
 // Domain go (D2, I1); the Invoiced condition says what a deletion waits for.
-func (r *DomainReconciler) releaseName(ctx context.Context, s *domainScope) (ctrl.Result, error) {
+func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
 	if billingHeld(domain) {
 		return ctrl.Result{}, nil
@@ -195,7 +203,7 @@ func summarizeDomain(domain *clientareav1alpha1.Domain) {
 
 // SetupWithManager watches Domains, their holders, the claims of their
 // names, and what their waiting billable events wait for.
-func (r *DomainReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *domainReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	l := lookup{reader: r.Client, namespaces: r.namespaces}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.Domain{}).

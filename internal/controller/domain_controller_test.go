@@ -96,7 +96,7 @@ var _ = Describe("Domain controller", func() {
 		Expect(fast.Status.State).To(Equal(clientareav1alpha1.DomainActive))
 		eventually(func(g Gomega) string {
 			stateOf(slow)(g)
-			return apimetaCondition(slow.Status.Conditions, string(clientareav1alpha1.DomainConditionRegistered)).Reason
+			return apimetaCondition(slow.Status.Conditions, clientareav1alpha1.DomainConditionRegistered).Reason
 		}).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationFailed)), "the call timed out")
 		consistently(stateOf(slow)).Should(Equal(clientareav1alpha1.DomainPending))
 

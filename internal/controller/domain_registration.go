@@ -21,7 +21,7 @@ import (
 // event that the invoicing phase bills (I1).
 
 // register registers a Domain that holds its name and has its holder, once.
-func (r *DomainReconciler) register(ctx context.Context, s *domainScope) (ctrl.Result, error) {
+func (r *domainReconciler) register(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
 	if !holdsName(domain) || domain.Status.RegisteredAt != nil {
 		return ctrl.Result{}, nil
@@ -57,7 +57,7 @@ func (r *DomainReconciler) register(ctx context.Context, s *domainScope) (ctrl.R
 // renew renews a registered domain when its renewal is due and auto-renew
 // is on, lets it expire when auto-renew is off, and comes back when the
 // next of these is due.
-func (r *DomainReconciler) renew(ctx context.Context, s *domainScope) (ctrl.Result, error) {
+func (r *domainReconciler) renew(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
 	if !holdsName(domain) || domain.Status.RegisteredAt == nil {
 		return ctrl.Result{}, nil
@@ -80,7 +80,7 @@ func (r *DomainReconciler) renew(ctx context.Context, s *domainScope) (ctrl.Resu
 
 // renewNow renews the registration that ends at status.expiresAt, once: a
 // renewal recorded since the cache was filled is taken from the API server.
-func (r *DomainReconciler) renewNow(ctx context.Context, domain *clientareav1alpha1.Domain) (ctrl.Result, error) {
+func (r *domainReconciler) renewNow(ctx context.Context, domain *clientareav1alpha1.Domain) (ctrl.Result, error) {
 	if err := r.adoptLiveRegistration(ctx, domain); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -105,7 +105,7 @@ func (r *DomainReconciler) renewNow(ctx context.Context, domain *clientareav1alp
 }
 
 // callRegistrar makes one registrar call, bounded by RegistrarTimeout.
-func (r *DomainReconciler) callRegistrar(ctx context.Context, call func(context.Context) (registrar.Registration, error)) (registrar.Registration, error) {
+func (r *domainReconciler) callRegistrar(ctx context.Context, call func(context.Context) (registrar.Registration, error)) (registrar.Registration, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.RegistrarTimeout)
 	defer cancel()
 	return call(ctx)
@@ -114,7 +114,7 @@ func (r *DomainReconciler) callRegistrar(ctx context.Context, call func(context.
 // adoptLiveRegistration takes the registration times from the API server
 // when the cache lags behind them, so that a registration or renewal that
 // just happened is not asked of the registry a second time.
-func (r *DomainReconciler) adoptLiveRegistration(ctx context.Context, domain *clientareav1alpha1.Domain) error {
+func (r *domainReconciler) adoptLiveRegistration(ctx context.Context, domain *clientareav1alpha1.Domain) error {
 	live := &clientareav1alpha1.Domain{}
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(domain), live); err != nil {
 		return err

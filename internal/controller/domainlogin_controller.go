@@ -29,7 +29,7 @@ const (
 	authCodeLength = 24
 )
 
-// DomainLoginReconciler keeps each Domain's login (D5): a ServiceAccount
+// domainLoginReconciler keeps each Domain's login (D5): a ServiceAccount
 // bound to a Role that reaches that one Domain and reads its holder Contact,
 // and a Secret with the domain's auth code. It owns those four objects.
 //
@@ -38,7 +38,7 @@ const (
 // never touches: both patch the status with an optimistic lock and, on a
 // conflict, re-apply only their own changes to the latest object
 // (patch.WithSharedStatus), so neither undoes the other's.
-type DomainLoginReconciler struct {
+type domainLoginReconciler struct {
 	client.Client
 	// APIReader reads the latest Domain when a status patch conflicts.
 	APIReader  client.Reader
@@ -53,13 +53,15 @@ type DomainLoginReconciler struct {
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch
 
 // Reconcile brings one Domain's login up to date.
-func (r *DomainLoginReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *domainLoginReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	domain := &clientareav1alpha1.Domain{}
 	if err := r.Get(ctx, req.NamespacedName, domain); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	patcher := patch.NewHelper(domain, r.Client)
-	defer patcher.PatchOnExit(ctx, domain, &retErr, patch.WithSharedStatus(r.APIReader))
+	// observedGeneration is the Domain controller's: the login's success
+	// says nothing about the rest of the spec.
+	defer patcher.PatchOnExit(ctx, domain, &retErr, patch.WithSharedStatus(r.APIReader), patch.WithoutObservedGeneration())
 
 	if !domain.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.remove(ctx, domain)
@@ -67,13 +69,14 @@ func (r *DomainLoginReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := ensureFinalizer(ctx, patcher, domain, domainLoginFinalizer); err != nil {
 		return ctrl.Result{}, err
 	}
-	// A Domain whose name another Domain holds gets no login (D2); a
-	// deleted account's access is revoked at once (A8), its domain
-	// logins' too, so they are not made again while the account goes.
+	// Only the Domain that holds its name gets a login: the others are
+	// never registered. A deleted account's access is revoked at once
+	// (A8), its domain logins' too, so they are not made again while the
+	// account goes.
 	if !holdsName(domain) {
 		return ctrl.Result{}, nil
 	}
-	if deleting, err := r.accountDeleting(ctx, domain); err != nil || deleting {
+	if deleting, err := accountDeleting(ctx, r.Client, domain.Namespace); err != nil || deleting {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, r.ensure(ctx, domain)
@@ -87,7 +90,7 @@ func loginName(domain *clientareav1alpha1.Domain) string {
 
 // ensure makes the login's objects, and corrects the Role when the holder
 // changed. All are controlled by the Domain.
-func (r *DomainLoginReconciler) ensure(ctx context.Context, domain *clientareav1alpha1.Domain) error {
+func (r *domainLoginReconciler) ensure(ctx context.Context, domain *clientareav1alpha1.Domain) error {
 	objects, err := r.loginObjects(domain)
 	if err != nil {
 		return err
@@ -107,7 +110,7 @@ func (r *DomainLoginReconciler) ensure(ctx context.Context, domain *clientareav1
 			if domain.Status.AuthCodeSecret != "" {
 				return nil // the operator never reads Secrets: the status says it exists
 			}
-			return client.IgnoreAlreadyExists(r.Create(ctx, objects.secret))
+			return r.createAuthCode(ctx, objects.secret)
 		},
 	)
 	if err != nil {
@@ -131,15 +134,11 @@ type loginObjectSet struct {
 
 // loginObjects builds the login's objects as they should be: the Role
 // reaches this one Domain and reads its holder (D5).
-func (r *DomainLoginReconciler) loginObjects(domain *clientareav1alpha1.Domain) (*loginObjectSet, error) {
+func (r *domainLoginReconciler) loginObjects(domain *clientareav1alpha1.Domain) (*loginObjectSet, error) {
 	name, namespace := loginName(domain), domain.Namespace
 	meta := func(labels map[string]string) metav1.ObjectMeta {
 		labels[clientareav1alpha1.ManagedByLabel] = clientareav1alpha1.ManagedByValue
 		return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels}
-	}
-	code, err := newAuthCode()
-	if err != nil {
-		return nil, err
 	}
 	set := &loginObjectSet{
 		serviceAccount: &corev1.ServiceAccount{ObjectMeta: meta(map[string]string{})},
@@ -154,7 +153,7 @@ func (r *DomainLoginReconciler) loginObjects(domain *clientareav1alpha1.Domain) 
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: namespace}},
 		},
-		secret: &corev1.Secret{ObjectMeta: meta(map[string]string{}), Type: corev1.SecretTypeOpaque, StringData: map[string]string{AuthCodeKey: code}},
+		secret: &corev1.Secret{ObjectMeta: meta(map[string]string{}), Type: corev1.SecretTypeOpaque}, // its code is drawn when it is made
 	}
 	for _, obj := range []client.Object{set.serviceAccount, set.role, set.binding, set.secret} {
 		if err := controllerutil.SetControllerReference(domain, obj, r.Scheme()); err != nil {
@@ -164,7 +163,17 @@ func (r *DomainLoginReconciler) loginObjects(domain *clientareav1alpha1.Domain) 
 	return set, nil
 }
 
-func (r *DomainLoginReconciler) createIfMissing(ctx context.Context, obj client.Object) error {
+// createAuthCode creates the Secret with a new auth code, once.
+func (r *domainLoginReconciler) createAuthCode(ctx context.Context, secret *corev1.Secret) error {
+	code, err := newAuthCode()
+	if err != nil {
+		return err
+	}
+	secret.StringData = map[string]string{AuthCodeKey: code}
+	return client.IgnoreAlreadyExists(r.Create(ctx, secret))
+}
+
+func (r *domainLoginReconciler) createIfMissing(ctx context.Context, obj client.Object) error {
 	existing := obj.DeepCopyObject().(client.Object)
 	err := r.Get(ctx, client.ObjectKeyFromObject(obj), existing)
 	if apierrors.IsNotFound(err) {
@@ -175,7 +184,7 @@ func (r *DomainLoginReconciler) createIfMissing(ctx context.Context, obj client.
 
 // ensureRole creates the login Role, and corrects its rules when they
 // differ: the holder changed, and the login reads the new one (D5).
-func (r *DomainLoginReconciler) ensureRole(ctx context.Context, role *rbacv1.Role) error {
+func (r *domainLoginReconciler) ensureRole(ctx context.Context, role *rbacv1.Role) error {
 	existing := &rbacv1.Role{}
 	err := r.Get(ctx, client.ObjectKeyFromObject(role), existing)
 	if apierrors.IsNotFound(err) {
@@ -189,7 +198,7 @@ func (r *DomainLoginReconciler) ensureRole(ctx context.Context, role *rbacv1.Rol
 }
 
 // remove deletes the login with its Domain, then lets the Domain go.
-func (r *DomainLoginReconciler) remove(ctx context.Context, domain *clientareav1alpha1.Domain) error {
+func (r *domainLoginReconciler) remove(ctx context.Context, domain *clientareav1alpha1.Domain) error {
 	if !controllerutil.ContainsFinalizer(domain, domainLoginFinalizer) {
 		return nil
 	}
@@ -208,19 +217,6 @@ func (r *DomainLoginReconciler) remove(ctx context.Context, domain *clientareav1
 	}
 	controllerutil.RemoveFinalizer(domain, domainLoginFinalizer)
 	return nil
-}
-
-// accountDeleting tells whether the domain's account is being deleted.
-func (r *DomainLoginReconciler) accountDeleting(ctx context.Context, domain *clientareav1alpha1.Domain) (bool, error) {
-	name, ok := r.namespaces.accountOf(domain.Namespace)
-	if !ok {
-		return false, nil
-	}
-	account := &clientareav1alpha1.Account{}
-	if err := r.Get(ctx, client.ObjectKey{Name: name}, account); err != nil {
-		return false, client.IgnoreNotFound(err)
-	}
-	return !account.DeletionTimestamp.IsZero(), nil
 }
 
 // authCodeAlphabet avoids characters that registries commonly refuse.
@@ -247,7 +243,7 @@ func newAuthCode() (string, error) {
 }
 
 // SetupWithManager watches Domains and the login objects they own.
-func (r *DomainLoginReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *domainLoginReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.Domain{}).
 		Owns(&corev1.ServiceAccount{}).

@@ -110,7 +110,7 @@ type lookup struct {
 
 // accountsOwnedBy maps a User to the Accounts it owns.
 func (l lookup) accountsOwnedBy(ctx context.Context, user client.Object) []reconcile.Request {
-	return l.requests(ctx, &clientareav1alpha1.AccountList{}, client.MatchingFields{indexAccountOwner: user.GetName()})
+	return listRequests(ctx, l.reader, &clientareav1alpha1.AccountList{}, client.MatchingFields{indexAccountOwner: user.GetName()})
 }
 
 // accountsBillingTo maps a Contact to the Accounts that bill to it (A7).
@@ -119,32 +119,32 @@ func (l lookup) accountsBillingTo(ctx context.Context, contact client.Object) []
 	if !ok {
 		return nil
 	}
-	return l.requests(ctx, &clientareav1alpha1.AccountList{}, client.MatchingFields{indexAccountBillingTarget: account + "/" + contact.GetName()})
+	return listRequests(ctx, l.reader, &clientareav1alpha1.AccountList{}, client.MatchingFields{indexAccountBillingTarget: account + "/" + contact.GetName()})
 }
 
 // accountsBillingToAccount maps an Account to the other Accounts that bill
 // to one of its Contacts: whether they may depends on its owner (A7).
 func (l lookup) accountsBillingToAccount(ctx context.Context, account client.Object) []reconcile.Request {
-	return l.requests(ctx, &clientareav1alpha1.AccountList{}, client.MatchingFields{indexAccountBillingAccount: account.GetName()})
+	return listRequests(ctx, l.reader, &clientareav1alpha1.AccountList{}, client.MatchingFields{indexAccountBillingAccount: account.GetName()})
 }
 
 // usersWithEmailOf maps an EmailClaim to every User with its address, so
 // that when the holder lets go, a waiting User takes it over (U1).
 func (l lookup) usersWithEmailOf(ctx context.Context, claim client.Object) []reconcile.Request {
 	email := string(claim.(*clientareav1alpha1.EmailClaim).Spec.Email)
-	return l.requests(ctx, &clientareav1alpha1.UserList{}, client.MatchingFields{indexUserEmail: email})
+	return listRequests(ctx, l.reader, &clientareav1alpha1.UserList{}, client.MatchingFields{indexUserEmail: email})
 }
 
 // membershipsOfUser maps a User to its Memberships in every account.
 func (l lookup) membershipsOfUser(ctx context.Context, user client.Object) []reconcile.Request {
-	return l.requests(ctx, &clientareav1alpha1.MembershipList{}, client.MatchingFields{indexMembershipUser: user.GetName()})
+	return listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.MatchingFields{indexMembershipUser: user.GetName()})
 }
 
 // membershipsOfSameUser maps a Membership to every Membership of its user in
 // its account: which of them counts (M4) depends on the others.
 func (l lookup) membershipsOfSameUser(ctx context.Context, membership client.Object) []reconcile.Request {
 	user := string(membership.(*clientareav1alpha1.Membership).Spec.User)
-	return l.requests(ctx, &clientareav1alpha1.MembershipList{}, client.InNamespace(membership.GetNamespace()),
+	return listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.InNamespace(membership.GetNamespace()),
 		client.MatchingFields{indexMembershipUser: user})
 }
 
@@ -155,31 +155,32 @@ func (l lookup) membershipsOfAccount(ctx context.Context, account client.Object)
 	if namespace == "" {
 		return nil
 	}
-	return l.requests(ctx, &clientareav1alpha1.MembershipList{}, client.InNamespace(namespace))
+	return listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.InNamespace(namespace))
 }
 
-// domainsHeldBy maps a Contact to the Domains it holds (D6).
+// domainsHeldBy maps a Contact to the Domains it holds, whose holder it
+// resolves (D1).
 func (l lookup) domainsHeldBy(ctx context.Context, contact client.Object) []reconcile.Request {
-	return l.requests(ctx, &clientareav1alpha1.DomainList{}, client.InNamespace(contact.GetNamespace()),
+	return listRequests(ctx, l.reader, &clientareav1alpha1.DomainList{}, client.InNamespace(contact.GetNamespace()),
 		client.MatchingFields{indexDomainHolder: contact.GetName()})
 }
 
 // domainsNamed maps a DomainClaim to the Domains of its name: when a name
 // is released, a Domain waiting for it takes it (D2).
 func (l lookup) domainsNamed(ctx context.Context, claim client.Object) []reconcile.Request {
-	return l.requests(ctx, &clientareav1alpha1.DomainList{}, client.MatchingFields{indexDomainName: claim.GetName()})
+	return listRequests(ctx, l.reader, &clientareav1alpha1.DomainList{}, client.MatchingFields{indexDomainName: claim.GetName()})
 }
 
 // domainsWaitingForBilling maps a PriceList to every Domain whose billable
 // event waits for its invoice: a price that appears releases them (I5).
 func (l lookup) domainsWaitingForBilling(ctx context.Context, _ client.Object) []reconcile.Request {
-	return l.requests(ctx, &clientareav1alpha1.DomainList{}, client.MatchingFields{indexDomainBillingHeld: "true"})
+	return listRequests(ctx, l.reader, &clientareav1alpha1.DomainList{}, client.MatchingFields{indexDomainBillingHeld: "true"})
 }
 
 // accountDomainsWaitingForBilling maps an Account to its Domains whose
 // billable event waits: an invoice recipient that appears releases them (A7).
 func (l lookup) accountDomainsWaitingForBilling(ctx context.Context, account client.Object) []reconcile.Request {
-	return l.requests(ctx, &clientareav1alpha1.DomainList{}, client.InNamespace(l.namespaces.of(account.GetName())),
+	return listRequests(ctx, l.reader, &clientareav1alpha1.DomainList{}, client.InNamespace(l.namespaces.of(account.GetName())),
 		client.MatchingFields{indexDomainBillingHeld: "true"})
 }
 
@@ -195,15 +196,9 @@ func (l lookup) accountOfNamespace(_ context.Context, obj client.Object) []recon
 // deletingAccountOfNamespace is accountOfNamespace for an Account being
 // deleted, and nothing otherwise: only its deletion waits for its domains.
 func (l lookup) deletingAccountOfNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
-	requests := l.accountOfNamespace(ctx, obj)
-	account := &clientareav1alpha1.Account{}
-	if len(requests) == 0 || l.reader.Get(ctx, requests[0].NamespacedName, account) != nil || account.DeletionTimestamp.IsZero() {
+	deleting, err := accountDeleting(ctx, l.reader, obj.GetNamespace())
+	if err != nil || !deleting {
 		return nil
 	}
-	return requests
-}
-
-// requests lists objects from the cache and returns a request for each.
-func (l lookup) requests(ctx context.Context, list client.ObjectList, opts ...client.ListOption) []reconcile.Request {
-	return listRequests(ctx, l.reader, list, opts...)
+	return l.accountOfNamespace(ctx, obj)
 }

@@ -42,9 +42,9 @@ func newHolder(namespace, name string) *clientareav1alpha1.Contact {
 // invoiced waits until every billable event of the domain has its invoice.
 func invoiced(domain *clientareav1alpha1.Domain) {
 	GinkgoHelper()
-	Eventually(condition(domain, func() []metav1.Condition { return domain.Status.Conditions }, string(clientareav1alpha1.DomainConditionInvoiced))).
+	Eventually(condition(domain, func() []metav1.Condition { return domain.Status.Conditions }, clientareav1alpha1.DomainConditionInvoiced)).
 		WithTimeout(60 * time.Second).WithPolling(100 * time.Millisecond).
-		Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.DomainReasonInvoiced)))
+		Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.DomainReasonInvoiced))
 }
 
 // invoicesOf lists the invoices that bill a domain, as an administrator.
@@ -109,8 +109,8 @@ func billToOwnContact(s memberSetup, name string) *clientareav1alpha1.Contact {
 	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account)).To(Succeed())
 	s.account.Spec.BillingContactRef = &clientareav1alpha1.BillingContactReference{Name: "billing"}
 	Expect(k8sClient.Update(ctx, s.account)).To(Succeed())
-	eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, string(clientareav1alpha1.AccountConditionBillingContactResolved))).
-		Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonBillingContactFound)))
+	eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, clientareav1alpha1.AccountConditionBillingContactResolved)).
+		Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonBillingContactFound))
 	return billing
 }
 
@@ -201,8 +201,8 @@ var _ = Describe("Invoices", func() {
 		tld := unique("tld")
 		domain := newDomain(s.namespace, "example."+tld, holder.Name, 1)
 		create(domain)
-		invoicedCondition := condition(domain, func() []metav1.Condition { return domain.Status.Conditions }, string(clientareav1alpha1.DomainConditionInvoiced))
-		eventually(invoicedCondition).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.BillingHoldPriceMissing)))
+		invoicedCondition := condition(domain, func() []metav1.Condition { return domain.Status.Conditions }, clientareav1alpha1.DomainConditionInvoiced)
+		eventually(invoicedCondition).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.BillingHoldPriceMissing))
 		Expect(invoicedCondition(Default).Message).To(ContainSubstring("no PriceList has a price for example." + tld))
 		Expect(domain.Status.State).To(Equal(clientareav1alpha1.DomainActive), "the domain is registered all the same")
 
@@ -220,11 +220,11 @@ var _ = Describe("Invoices", func() {
 		}
 		first, second := prices(1000), prices(2000)
 		eventually(condition(second, func() []metav1.Condition { return second.Status.Conditions }, clientareav1alpha1.ConditionReady)).
-			Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.PriceListReasonTLDPricedTwice)))
+			Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.PriceListReasonTLDPricedTwice))
 		ambiguous := newDomain(s.namespace, "example."+ambiguousTLD, holder.Name, 1)
 		create(ambiguous)
-		eventually(condition(ambiguous, func() []metav1.Condition { return ambiguous.Status.Conditions }, string(clientareav1alpha1.DomainConditionInvoiced))).
-			Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.BillingHoldPriceAmbiguous)))
+		eventually(condition(ambiguous, func() []metav1.Condition { return ambiguous.Status.Conditions }, clientareav1alpha1.DomainConditionInvoiced)).
+			Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.BillingHoldPriceAmbiguous))
 		Expect(invoicesOf(ambiguous)).To(BeEmpty(), "no invoice with a price picked at random")
 
 		By("one list prices the missing TLD: the waiting domain is invoiced, then deleted")
@@ -326,8 +326,8 @@ var _ = Describe("Invoices", func() {
 		create(domain)
 		invoiced(domain)
 		Expect(crashed()).To(BeTrue())
-		eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, string(clientareav1alpha1.AccountConditionBillingContactResolved))).
-			Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.BillingHoldBillingContactNotFound)))
+		eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, clientareav1alpha1.AccountConditionBillingContactResolved)).
+			Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.BillingHoldBillingContactNotFound))
 		invoices := invoicesOf(domain)
 		Expect(invoices).To(HaveLen(1))
 		Expect(invoices[0].Spec.BillTo.Source).To(Equal("contact/"+s.account.Name+"/billing"), "the invoice as it was issued")
@@ -418,14 +418,14 @@ var _ = Describe("Invoices", func() {
 		create(transfer)
 		finishedAs(transfer, clientareav1alpha1.TransferCompleted)
 
-		billingContact := condition(moved, func() []metav1.Condition { return moved.Status.Conditions }, string(clientareav1alpha1.AccountConditionBillingContactResolved))
-		eventually(billingContact).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.BillingHoldBillingContactNotAllowed)))
+		billingContact := condition(moved, func() []metav1.Condition { return moved.Status.Conditions }, clientareav1alpha1.AccountConditionBillingContactResolved)
+		eventually(billingContact).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.BillingHoldBillingContactNotAllowed))
 		Expect(billingContact(Default).Message).To(And(ContainSubstring("agency-billing"), ContainSubstring(agencyUser.Name), ContainSubstring(customerUser.Name)))
-		Expect(apimeta.FindStatusCondition(moved.Status.Conditions, clientareav1alpha1.ConditionReady)).To(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.BillingHoldBillingContactNotAllowed)))
+		Expect(apimeta.FindStatusCondition(moved.Status.Conditions, clientareav1alpha1.ConditionReady)).To(haveStatus(metav1.ConditionFalse, clientareav1alpha1.BillingHoldBillingContactNotAllowed))
 
 		held := register(moved)
-		heldInvoiced := condition(held, func() []metav1.Condition { return held.Status.Conditions }, string(clientareav1alpha1.DomainConditionInvoiced))
-		eventually(heldInvoiced).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.BillingHoldBillingContactNotAllowed)))
+		heldInvoiced := condition(held, func() []metav1.Condition { return held.Status.Conditions }, clientareav1alpha1.DomainConditionInvoiced)
+		eventually(heldInvoiced).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.BillingHoldBillingContactNotAllowed))
 		stillAgency := register(customers[0])
 		invoiced(stillAgency)
 		Expect(invoicesOf(stillAgency)).To(ConsistOf(HaveField("Spec.BillTo.Source", "contact/"+agency.Name+"/agency-billing")),
@@ -438,7 +438,7 @@ var _ = Describe("Invoices", func() {
 		Expect(k8sClient.Update(ctx, moved)).To(Succeed())
 		invoiced(held)
 		Expect(invoicesOf(held)).To(ConsistOf(HaveField("Spec.BillTo.Source", "account/"+moved.Name)))
-		eventually(billingContact).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.AccountReasonAccountContact)))
+		eventually(billingContact).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonAccountContact))
 	})
 
 	It("I6: owners and invoice members read invoices; domain members and outsiders cannot; nobody in the account may create, change or delete one", func() {

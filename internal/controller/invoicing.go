@@ -26,7 +26,7 @@ import (
 // beside those that wait.
 const keptInvoicedPeriods = 4
 
-// Invoicer issues the invoices of a Domain's billable events (I1 to I5). It
+// invoicer issues the invoices of a Domain's billable events (I1 to I5). It
 // is a phase of the Domain reconciler with its own type and file, not a
 // controller of its own, because the billable event is the period that
 // registration records in the Domain's status in the same write as the
@@ -36,7 +36,7 @@ const keptInvoicedPeriods = 4
 // benchmark measured as slower (docs/performance.md). Registration calls
 // nothing here but bill; what an invoice says (prices, rounding, recipient)
 // is in the pure package internal/billing.
-type Invoicer struct {
+type invoicer struct {
 	Client client.Client
 	// APIReader reads an invoice past the cache: one issued just before a
 	// crash must be found.
@@ -51,7 +51,7 @@ type Invoicer struct {
 // registration, so that a crash in between cannot bill a registration that
 // was never recorded: the periods still unstored are written first (a patch
 // that sends nothing when they are stored already).
-func (i *Invoicer) bill(ctx context.Context, s *domainScope) (ctrl.Result, error) {
+func (i *invoicer) bill(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
 	if billingHeld(domain) {
 		if err := s.patcher.Patch(ctx, domain, s.sharedStatus); err != nil {
@@ -82,11 +82,11 @@ func (i *Invoicer) bill(ctx context.Context, s *domainScope) (ctrl.Result, error
 
 // hold says, on the Domain, why a period waits for its invoice, and counts
 // the wait once.
-func (i *Invoicer) hold(domain *clientareav1alpha1.Domain, period clientareav1alpha1.BillingPeriod, hold *billing.HoldError) {
+func (i *invoicer) hold(domain *clientareav1alpha1.Domain, period clientareav1alpha1.BillingPeriod, hold *billing.HoldError) {
 	message := fmt.Sprintf("the %s from %s waits for its invoice: %s", period.Type, period.PeriodStart.UTC().Format("2006-01-02"), hold.Message)
 	if conditions.SetNoted(i.Recorder, domain, clientareav1alpha1.DomainConditionInvoiced, metav1.ConditionFalse, hold.Reason, message,
 		corev1.EventTypeWarning) {
-		BillingHolds.WithLabelValues(string(hold.Reason)).Inc()
+		billingHolds.WithLabelValues(string(hold.Reason)).Inc()
 	}
 }
 
@@ -95,7 +95,7 @@ func (i *Invoicer) hold(domain *clientareav1alpha1.Domain, period clientareav1al
 // event's key, so that whichever line the operator dies on, the event ends
 // with one invoice under the number reserved for it, and no number is
 // skipped (I1, I2). A *billing.HoldError says why the event waits.
-func (i *Invoicer) issue(ctx context.Context, domain *clientareav1alpha1.Domain, period clientareav1alpha1.BillingPeriod) (*clientareav1alpha1.Invoice, error) {
+func (i *invoicer) issue(ctx context.Context, domain *clientareav1alpha1.Domain, period clientareav1alpha1.BillingPeriod) (*clientareav1alpha1.Invoice, error) {
 	holder := numbering.Holder{Kind: "Domain", Name: domain.Name, UID: string(domain.UID),
 		Event: billing.EventKey(domain.UID, period.Type, period.PeriodStart.Time)}
 	reserved, err := i.Numbers.ReservedFor(ctx, holder)
@@ -127,7 +127,7 @@ func (i *Invoicer) issue(ctx context.Context, domain *clientareav1alpha1.Domain,
 
 // terms are what an invoice for the period says besides its number: the
 // account, the recipient (A7, D3) and the price (I5).
-func (i *Invoicer) terms(ctx context.Context, domain *clientareav1alpha1.Domain, period clientareav1alpha1.BillingPeriod) (
+func (i *invoicer) terms(ctx context.Context, domain *clientareav1alpha1.Domain, period clientareav1alpha1.BillingPeriod) (
 	string, *clientareav1alpha1.InvoiceRecipient, billing.Price, error) {
 	account, err := i.accountOf(ctx, domain)
 	if err != nil {
@@ -147,7 +147,7 @@ func (i *Invoicer) terms(ctx context.Context, domain *clientareav1alpha1.Domain,
 
 // create creates the invoice, or finds the one a manager that lost its
 // lease created meanwhile, and marks it issued.
-func (i *Invoicer) create(ctx context.Context, invoice *clientareav1alpha1.Invoice, domain *clientareav1alpha1.Domain,
+func (i *invoicer) create(ctx context.Context, invoice *clientareav1alpha1.Invoice, domain *clientareav1alpha1.Domain,
 	period clientareav1alpha1.BillingPeriod) (*clientareav1alpha1.Invoice, error) {
 	err := i.Client.Create(ctx, invoice)
 	if apierrors.IsAlreadyExists(err) {
@@ -161,7 +161,7 @@ func (i *Invoicer) create(ctx context.Context, invoice *clientareav1alpha1.Invoi
 	if err != nil {
 		return nil, err
 	}
-	InvoicesIssued.WithLabelValues(string(invoice.Spec.Currency)).Inc()
+	invoicesIssued.WithLabelValues(string(invoice.Spec.Currency)).Inc()
 	i.Recorder.Eventf(domain, invoice, corev1.EventTypeNormal, string(clientareav1alpha1.InvoiceReasonIssued), "IssueInvoice",
 		"issued invoice %s for the %s until %s to %s, total %d %s", invoice.Spec.Number, period.Type, period.PeriodEnd.UTC().Format("2006-01-02"),
 		invoice.Spec.BillTo.Name, invoice.Spec.Total, invoice.Spec.Currency)
@@ -170,7 +170,7 @@ func (i *Invoicer) create(ctx context.Context, invoice *clientareav1alpha1.Invoi
 
 // issued reads, from the API server, the invoice issued under a number,
 // with its Ready condition set; nil when there is none yet.
-func (i *Invoicer) issued(ctx context.Context, namespace string, number billing.Number) (*clientareav1alpha1.Invoice, error) {
+func (i *invoicer) issued(ctx context.Context, namespace string, number billing.Number) (*clientareav1alpha1.Invoice, error) {
 	invoice := &clientareav1alpha1.Invoice{}
 	err := i.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: number.InvoiceName()}, invoice)
 	if apierrors.IsNotFound(err) {
@@ -187,7 +187,7 @@ func (i *Invoicer) issued(ctx context.Context, namespace string, number billing.
 
 // markIssued sets the invoice's Ready condition, once. The Invoice is the
 // operator's own record (I6), and this is its only status writer.
-func (i *Invoicer) markIssued(ctx context.Context, invoice *clientareav1alpha1.Invoice) error {
+func (i *invoicer) markIssued(ctx context.Context, invoice *clientareav1alpha1.Invoice) error {
 	patcher := patch.NewHelper(invoice, i.Client)
 	conditions.Set(invoice, clientareav1alpha1.ConditionReady, metav1.ConditionTrue, clientareav1alpha1.InvoiceReasonIssued,
 		fmt.Sprintf("issued to %s (%s)", invoice.Spec.BillTo.Name, invoice.Spec.BillTo.Source))
@@ -195,7 +195,7 @@ func (i *Invoicer) markIssued(ctx context.Context, invoice *clientareav1alpha1.I
 }
 
 // accountOf is the Account whose namespace holds the domain.
-func (i *Invoicer) accountOf(ctx context.Context, domain *clientareav1alpha1.Domain) (*clientareav1alpha1.Account, error) {
+func (i *invoicer) accountOf(ctx context.Context, domain *clientareav1alpha1.Domain) (*clientareav1alpha1.Account, error) {
 	account := &clientareav1alpha1.Account{}
 	err := i.Client.Get(ctx, client.ObjectKey{Name: domain.Status.Account}, account)
 	if apierrors.IsNotFound(err) {

@@ -22,9 +22,9 @@ import (
 
 const membershipFinalizer = "clientarea.dev/membership"
 
-// MembershipReconciler turns each Membership's permissions into RoleBindings
+// membershipReconciler turns each Membership's permissions into RoleBindings
 // in the account namespace for the user's e-mail address, and nothing more (M2).
-type MembershipReconciler struct {
+type membershipReconciler struct {
 	client.Client
 	Clock      clock.PassiveClock
 	Recorder   events.EventRecorder
@@ -36,7 +36,7 @@ type MembershipReconciler struct {
 // +kubebuilder:rbac:groups=clientarea.dev,resources=memberships/finalizers,verbs=update
 
 // Reconcile grants or revokes one Membership's permissions.
-func (r *MembershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *membershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	membership := &clientareav1alpha1.Membership{}
 	if err := r.Get(ctx, req.NamespacedName, membership); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -103,9 +103,9 @@ func inactive(reason clientareav1alpha1.MembershipConditionReason, format string
 }
 
 // evaluate decides whether the membership grants anything, and to whom.
-func (r *MembershipReconciler) evaluate(ctx context.Context, membership *clientareav1alpha1.Membership) (verdict, error) {
-	account, err := r.accountOf(ctx, membership.Namespace)
-	if err != nil || account == nil {
+func (r *membershipReconciler) evaluate(ctx context.Context, membership *clientareav1alpha1.Membership) (verdict, error) {
+	account, err := accountOfNamespace(ctx, r.Client, membership.Namespace)
+	if err != nil || account == nil || !account.DeletionTimestamp.IsZero() {
 		return inactive(clientareav1alpha1.MembershipReasonNotAnAccountNamespace, "namespace %s is not an account namespace", membership.Namespace), err
 	}
 	if string(account.Spec.Owner) == string(membership.Spec.User) {
@@ -134,25 +134,9 @@ func (r *MembershipReconciler) evaluate(ctx context.Context, membership *clienta
 		message: fmt.Sprintf("%s may use %v in account %s", user.Status.Email, membership.Spec.Permissions, account.Name)}, nil
 }
 
-// accountOf returns the Account whose namespace this is, or nil.
-func (r *MembershipReconciler) accountOf(ctx context.Context, namespace string) (*clientareav1alpha1.Account, error) {
-	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
-		return nil, client.IgnoreNotFound(err) // not in the cache: not an account namespace
-	}
-	account := &clientareav1alpha1.Account{}
-	if err := r.Get(ctx, client.ObjectKey{Name: ns.Labels[clientareav1alpha1.AccountLabel]}, account); err != nil {
-		return nil, client.IgnoreNotFound(err)
-	}
-	if !metav1.IsControlledBy(ns, account) || !account.DeletionTimestamp.IsZero() {
-		return nil, nil
-	}
-	return account, nil
-}
-
 // countingMembershipOf names the Membership that counts among those of the
 // same user in the namespace (M4).
-func (r *MembershipReconciler) countingMembershipOf(ctx context.Context, membership *clientareav1alpha1.Membership) (string, error) {
+func (r *membershipReconciler) countingMembershipOf(ctx context.Context, membership *clientareav1alpha1.Membership) (string, error) {
 	same := &clientareav1alpha1.MembershipList{}
 	if err := r.List(ctx, same, client.InNamespace(membership.Namespace), client.MatchingFields{indexMembershipUser: string(membership.Spec.User)}); err != nil {
 		return "", err
@@ -160,13 +144,13 @@ func (r *MembershipReconciler) countingMembershipOf(ctx context.Context, members
 	return countingMembership(same.Items, membership), nil
 }
 
-func (r *MembershipReconciler) grant(ctx context.Context, membership *clientareav1alpha1.Membership, grants []grant) error {
+func (r *membershipReconciler) grant(ctx context.Context, membership *clientareav1alpha1.Membership, grants []grant) error {
 	return syncRoleBindings(ctx, r.Client, r.Scheme(), membership, membership.Namespace,
 		map[string]string{clientareav1alpha1.GrantLabel: clientareav1alpha1.GrantMembership, clientareav1alpha1.MembershipUIDLabel: string(membership.UID)}, grants)
 }
 
 // requeueAtExpiry comes back when an active or pending membership expires (M5).
-func (r *MembershipReconciler) requeueAtExpiry(membership *clientareav1alpha1.Membership) ctrl.Result {
+func (r *membershipReconciler) requeueAtExpiry(membership *clientareav1alpha1.Membership) ctrl.Result {
 	state := membership.Status.State
 	if membership.Spec.ExpiresAt == nil || (state != clientareav1alpha1.MembershipActive && state != clientareav1alpha1.MembershipPending) {
 		return ctrl.Result{}
@@ -185,7 +169,7 @@ func permissionWord(permission clientareav1alpha1.Permission) string {
 
 // SetupWithManager watches Memberships, their RoleBindings, their Users, and
 // the Accounts whose owner decides whether a membership counts.
-func (r *MembershipReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *membershipReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	l := lookup{reader: r.Client, namespaces: r.namespaces}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.Membership{}).

@@ -32,8 +32,8 @@ func newMemberSetup() memberSetup {
 	s.account = newAccount("acct-"+suffix, s.owner.Name)
 	create(s.account)
 	eventuallyReady(s.account)
-	eventually(condition(s.member, func() []metav1.Condition { return s.member.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))).
-		Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
+	eventually(condition(s.member, func() []metav1.Condition { return s.member.Status.Conditions }, clientareav1alpha1.UserConditionEmailClaimed)).
+		Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.UserReasonClaimed))
 	s.namespace = namespacePrefix + s.account.Name
 	return s
 }
@@ -54,7 +54,7 @@ var _ = Describe("Membership controller", func() {
 		s := newMemberSetup()
 		m := s.membership("member", s.member.Name, clientareav1alpha1.PermissionInvoices, clientareav1alpha1.PermissionContacts)
 		create(m)
-		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.MembershipReasonGranted)))
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.MembershipReasonGranted))
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "contacts")()).To(BeTrue())
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "invoices")()).To(BeTrue())
 
@@ -94,7 +94,7 @@ var _ = Describe("Membership controller", func() {
 		s := newMemberSetup()
 		m := s.membership("member", s.member.Name, clientareav1alpha1.PermissionInvoices)
 		create(m)
-		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.MembershipReasonGranted)))
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.MembershipReasonGranted))
 		binding := &rbacv1.RoleBinding{}
 		key := client.ObjectKey{Namespace: s.namespace, Name: "clientarea-membership-member-invoices"}
 		Expect(k8sClient.Get(ctx, key, binding)).To(Succeed())
@@ -115,7 +115,7 @@ var _ = Describe("Membership controller", func() {
 		s := newMemberSetup()
 		m := s.membership("owner", s.owner.Name, clientareav1alpha1.PermissionInvoices)
 		create(m)
-		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.MembershipReasonIsOwner)))
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.MembershipReasonIsOwner))
 		Expect(m.Status.State).To(Equal(clientareav1alpha1.MembershipInactive))
 		Expect(bindingsOf(m)).To(BeEmpty())
 	})
@@ -124,10 +124,10 @@ var _ = Describe("Membership controller", func() {
 		s := newMemberSetup()
 		first := s.membership("first", s.member.Name, clientareav1alpha1.PermissionInvoices)
 		create(first)
-		eventually(ready(first)).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.MembershipReasonGranted)))
+		eventually(ready(first)).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.MembershipReasonGranted))
 		second := s.membership("second", s.member.Name, clientareav1alpha1.PermissionAll)
 		create(second)
-		eventually(ready(second)).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.MembershipReasonDuplicate)))
+		eventually(ready(second)).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.MembershipReasonDuplicate))
 		Expect(ready(second)(Default).Message).To(ContainSubstring("first"))
 		Expect(bindingsOf(second)).To(BeEmpty())
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "domains")()).To(BeFalse(), "the duplicate's All is not granted")
@@ -161,12 +161,12 @@ var _ = Describe("Membership controller", func() {
 		invited := newUser(unique("invited"), unique("invited")+"@example.com")
 		m := s.membership("invited", invited.Name, clientareav1alpha1.PermissionInvoices)
 		create(m)
-		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.MembershipReasonUserNotFound)))
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.MembershipReasonUserNotFound))
 		Expect(m.Status.State).To(Equal(clientareav1alpha1.MembershipPending))
 		Expect(bindingsOf(m)).To(BeEmpty())
 
 		create(invited)
-		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.MembershipReasonGranted)))
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.MembershipReasonGranted))
 		Expect(canList(string(invited.Spec.Email), s.namespace, "invoices")()).To(BeTrue())
 	})
 
@@ -175,7 +175,7 @@ var _ = Describe("Membership controller", func() {
 		m := s.membership("temporary", s.member.Name, clientareav1alpha1.PermissionInvoices)
 		m.Spec.ExpiresAt = &metav1.Time{Time: testClock.Now().Add(time.Hour)}
 		create(m)
-		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.MembershipReasonGranted)))
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.MembershipReasonGranted))
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "invoices")()).To(BeTrue())
 
 		moveClockFor(testClock.Now())
@@ -185,7 +185,7 @@ var _ = Describe("Membership controller", func() {
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(m), m)).To(Succeed())
 		m.Labels = map[string]string{"nudge": "now"}
 		Expect(k8sClient.Update(ctx, m)).To(Succeed())
-		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.MembershipReasonExpired)))
+		eventually(ready(m)).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.MembershipReasonExpired))
 		Expect(m.Status.State).To(Equal(clientareav1alpha1.MembershipExpired))
 		Expect(canList(string(s.member.Spec.Email), s.namespace, "invoices")()).To(BeFalse())
 	})

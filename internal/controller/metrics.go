@@ -8,15 +8,15 @@ import (
 // The product's metrics, served on the manager's /metrics beside
 // controller-runtime's own (reconciles, work queues, API client requests).
 var (
-	// InvoicesIssued counts the invoices the operator created (I1), by
+	// invoicesIssued counts the invoices the operator created (I1), by
 	// currency. An invoice found again after a restart is not counted twice.
-	InvoicesIssued = prometheus.NewCounterVec(prometheus.CounterOpts{
+	invoicesIssued = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "clientarea_invoices_issued_total",
 		Help: "Invoices issued by the operator, by currency.",
 	}, []string{"currency"})
-	// TransfersFinished counts OwnershipTransfers that finished, by result
-	// (completed or failed) (T1, T2).
-	TransfersFinished = prometheus.NewCounterVec(prometheus.CounterOpts{
+	// transfersFinished counts OwnershipTransfers that finished, by result
+	// (completed or failed) (T3).
+	transfersFinished = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "clientarea_ownership_transfers_total",
 		Help: "Ownership transfers finished, by result: completed or failed.",
 	}, []string{"result"})
@@ -27,16 +27,16 @@ var (
 		Name: "clientarea_conflicts_total",
 		Help: "Conflicts found, by kind: email, namespace or domain_name.",
 	}, []string{"kind"})
-	// BillingHolds counts billable events that started to wait for a price
+	// billingHolds counts billable events that started to wait for a price
 	// or a billing contact (I5, A7), by reason.
-	BillingHolds = prometheus.NewCounterVec(prometheus.CounterOpts{
+	billingHolds = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "clientarea_billing_holds_total",
 		Help: "Billable events that started to wait for their invoice, by reason.",
 	}, []string{"reason"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(InvoicesIssued, TransfersFinished, Conflicts, BillingHolds)
+	metrics.Registry.MustRegister(invoicesIssued, transfersFinished, Conflicts, billingHolds)
 }
 
 const (

@@ -1,6 +1,15 @@
 package controller
 
-import "strings"
+import (
+	"context"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+)
 
 // DefaultNamespacePrefix is prepended to an Account's name to name its
 // namespace (A2).
@@ -20,4 +29,30 @@ func (n accountNamespaces) of(account string) string { return n.prefix + account
 func (n accountNamespaces) accountOf(namespace string) (string, bool) {
 	account, ok := strings.CutPrefix(namespace, n.prefix)
 	return account, ok && account != ""
+}
+
+// accountOfNamespace is the Account a namespace belongs to: the one its
+// AccountLabel names, if that Account controls it (A2); nil for any other
+// namespace. The namespace is read from the cache, which holds only the
+// operator's own.
+func accountOfNamespace(ctx context.Context, reader client.Reader, namespace string) (*clientareav1alpha1.Account, error) {
+	ns := &corev1.Namespace{}
+	if err := reader.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	account := &clientareav1alpha1.Account{}
+	if err := reader.Get(ctx, client.ObjectKey{Name: ns.Labels[clientareav1alpha1.AccountLabel]}, account); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(ns, account) {
+		return nil, nil
+	}
+	return account, nil
+}
+
+// accountDeleting tells whether the Account a namespace belongs to is being
+// deleted: its access is revoked at once, and nothing grants any again (A8).
+func accountDeleting(ctx context.Context, reader client.Reader, namespace string) (bool, error) {
+	account, err := accountOfNamespace(ctx, reader, namespace)
+	return account != nil && !account.DeletionTimestamp.IsZero(), err
 }

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -15,18 +16,25 @@ import (
 // (the object, its patch helper, what earlier phases found).
 type phase[S any] func(ctx context.Context, scope S) (ctrl.Result, error)
 
-// runPhases runs the phases in order and stops at the first error: a later
-// phase builds on what the earlier ones did (the owner's binding only after
-// the operator's own, billing only after registration). The result is the
-// soonest requeue any phase asked for.
+// runPhases runs every phase in order and aggregates their errors, as
+// Cluster API does: a transient failure of one part (a registry that
+// hangs) does not hold up the others (the invoices of periods already
+// registered). A phase that builds on an earlier one checks, in the object
+// or its scope, that the earlier one did its part. The result is the
+// soonest requeue any phase asked for, and none with an error, which
+// requeues on its own.
 func runPhases[S any](ctx context.Context, scope S, phases ...phase[S]) (ctrl.Result, error) {
 	var result ctrl.Result
+	var errs []error
 	for _, run := range phases {
 		phaseResult, err := run(ctx, scope)
 		if err != nil {
-			return result, err
+			errs = append(errs, err)
 		}
 		result = soonest(result, phaseResult)
+	}
+	if err := kerrors.NewAggregate(errs); err != nil {
+		return ctrl.Result{}, err
 	}
 	return result, nil
 }

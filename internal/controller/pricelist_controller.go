@@ -19,17 +19,17 @@ import (
 	"clientarea.dev/clientarea-operator/internal/patch"
 )
 
-// PriceListReconciler reports whether each PriceList is in use (I5): a
+// priceListReconciler reports whether each PriceList is in use (I5): a
 // top-level domain priced by two lists has no price, and its billable events
 // wait, until one list keeps it.
-type PriceListReconciler struct {
+type priceListReconciler struct {
 	client.Client
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=pricelists/status,verbs=get;update;patch
 
 // Reconcile reports one PriceList's Ready condition.
-func (r *PriceListReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *priceListReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	list := &clientareav1alpha1.PriceList{}
 	if err := r.Get(ctx, req.NamespacedName, list); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -53,7 +53,7 @@ func (r *PriceListReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 
 // SetupWithManager watches PriceLists: a change to one can change whether
 // another is in use.
-func (r *PriceListReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *priceListReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.PriceList{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&clientareav1alpha1.PriceList{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {

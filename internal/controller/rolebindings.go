@@ -23,7 +23,7 @@ import (
 // The ClusterRoles of config/rbac/access, which the operator binds in
 // account namespaces and may `bind` without holding their permissions (G3).
 const (
-	OwnerClusterRole            = "clientarea-owner"
+	ownerClusterRole            = "clientarea-owner"
 	permissionClusterRolePrefix = "clientarea-permission-"
 	// OperatorNamespaceClusterRole (config/rbac/operator_namespace_role.yaml)
 	// holds what the operator writes only inside account namespaces:

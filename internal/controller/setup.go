@@ -52,8 +52,8 @@ type Options struct {
 	StatusBatchPeriod time.Duration
 }
 
-// Validate reports an unusable option.
-func (o Options) Validate() error {
+// validate reports an unusable option.
+func (o Options) validate() error {
 	if o.NamespacePrefix == "" {
 		return nil
 	}
@@ -90,9 +90,9 @@ func mustRequirement(key string, op selection.Operator, values ...string) labels
 	return *requirement
 }
 
-// WhoAmI asks the API server who the connection authenticates as (a
+// whoAmI asks the API server who the connection authenticates as (a
 // SelfSubjectReview, which every authenticated user may make).
-func WhoAmI(ctx context.Context, cfg *rest.Config) (string, error) {
+func whoAmI(ctx context.Context, cfg *rest.Config) (string, error) {
 	clientset, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return "", err
@@ -123,7 +123,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 
 // withDefaults fills in what the options leave empty.
 func (o Options) withDefaults(ctx context.Context, mgr ctrl.Manager) (Options, error) {
-	if err := o.Validate(); err != nil {
+	if err := o.validate(); err != nil {
 		return o, err
 	}
 	if o.NamespacePrefix == "" {
@@ -139,7 +139,7 @@ func (o Options) withDefaults(ctx context.Context, mgr ctrl.Manager) (Options, e
 		o.Registrar = registrar.Builtin{Clock: o.Clock}
 	}
 	if o.OperatorUser == "" {
-		user, err := WhoAmI(ctx, mgr.GetConfig())
+		user, err := whoAmI(ctx, mgr.GetConfig())
 		if err != nil {
 			return o, err
 		}
@@ -163,18 +163,18 @@ func controllers(mgr ctrl.Manager, opts Options) []namedController {
 	claims := numbering.NewClaimStore(c, apiReader)
 	domainRecorder := recorder("domain-controller")
 	return []namedController{
-		{"user", &UserReconciler{Client: c, APIReader: apiReader, Recorder: recorder("user-controller"), BatchPeriod: opts.StatusBatchPeriod,
+		{"user", &userReconciler{Client: c, APIReader: apiReader, Recorder: recorder("user-controller"), BatchPeriod: opts.StatusBatchPeriod,
 			namespaces: namespaces}},
-		{"account", &AccountReconciler{Client: c, APIReader: apiReader, Recorder: recorder("account-controller"),
+		{"account", &accountReconciler{Client: c, APIReader: apiReader, Recorder: recorder("account-controller"),
 			CustomerNumbers: numbering.New(claims, opts.Clock, "customer", false), OperatorUser: opts.OperatorUser,
 			BatchPeriod: opts.StatusBatchPeriod, namespaces: namespaces}},
-		{"membership", &MembershipReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("membership-controller"), namespaces: namespaces}},
-		{"contact", &ContactReconciler{Client: c, BatchPeriod: opts.StatusBatchPeriod, namespaces: namespaces}},
-		{"domain", &DomainReconciler{Client: c, APIReader: apiReader, Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
+		{"membership", &membershipReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("membership-controller"), namespaces: namespaces}},
+		{"contact", &contactReconciler{Client: c, BatchPeriod: opts.StatusBatchPeriod, namespaces: namespaces}},
+		{"domain", &domainReconciler{Client: c, APIReader: apiReader, Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 			Clock: opts.Clock, Recorder: domainRecorder, namespaces: namespaces,
-			Invoices: &Invoicer{Client: c, APIReader: apiReader, Numbers: numbering.New(claims, opts.Clock, "invoice", true), Recorder: domainRecorder}}},
-		{"domain login", &DomainLoginReconciler{Client: c, APIReader: apiReader, namespaces: namespaces}},
-		{"price list", &PriceListReconciler{Client: c}},
-		{"ownership transfer", &OwnershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},
+			invoices: &invoicer{Client: c, APIReader: apiReader, Numbers: numbering.New(claims, opts.Clock, "invoice", true), Recorder: domainRecorder}}},
+		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, namespaces: namespaces}},
+		{"price list", &priceListReconciler{Client: c}},
+		{"ownership transfer", &ownershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},
 	}
 }

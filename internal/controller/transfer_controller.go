@@ -31,14 +31,14 @@ const (
 	newOwnerRecheck = time.Second
 )
 
-// OwnershipTransferReconciler runs each OwnershipTransfer once (T1, T3): it
+// ownershipTransferReconciler runs each OwnershipTransfer once (T1, T3): it
 // checks the preconditions, moves spec.owner of the Account (the only path
 // that may, A4), keeps or removes the previous owner, and records the result.
 //
 // Every step can be interrupted: status.previousOwner, written before the
 // Account is touched, marks a transfer as started, so a restarted operator
 // finishes it instead of judging its preconditions again.
-type OwnershipTransferReconciler struct {
+type ownershipTransferReconciler struct {
 	client.Client
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
@@ -56,7 +56,7 @@ type transferScope struct {
 // +kubebuilder:rbac:groups=clientarea.dev,resources=memberships,verbs=create;delete
 
 // Reconcile runs one transfer, or finishes one that was interrupted.
-func (r *OwnershipTransferReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *ownershipTransferReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	transfer := &clientareav1alpha1.OwnershipTransfer{}
 	if err := r.Get(ctx, req.NamespacedName, transfer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -89,7 +89,7 @@ func finished(transfer *clientareav1alpha1.OwnershipTransfer) bool {
 
 // start judges the preconditions of a transfer not yet started and, when
 // they hold, records the previous owner before anything else changes.
-func (r *OwnershipTransferReconciler) start(ctx context.Context, s *transferScope) (ctrl.Result, error) {
+func (r *ownershipTransferReconciler) start(ctx context.Context, s *transferScope) (ctrl.Result, error) {
 	transfer, account := s.transfer, s.account
 	if transfer.Status.PreviousOwner != "" {
 		return ctrl.Result{}, nil // started before an interruption
@@ -113,7 +113,7 @@ func (r *OwnershipTransferReconciler) start(ctx context.Context, s *transferScop
 }
 
 // checkPreconditions says why the transfer cannot run, or "" when it can.
-func (r *OwnershipTransferReconciler) checkPreconditions(ctx context.Context, transfer *clientareav1alpha1.OwnershipTransfer,
+func (r *ownershipTransferReconciler) checkPreconditions(ctx context.Context, transfer *clientareav1alpha1.OwnershipTransfer,
 	account *clientareav1alpha1.Account) (reason clientareav1alpha1.OwnershipTransferConditionReason, message string, err error) {
 	switch {
 	case account.Spec.Owner != transfer.Spec.RequestedBy:
@@ -149,7 +149,7 @@ func (r *OwnershipTransferReconciler) checkPreconditions(ctx context.Context, tr
 // moveOwner sets the account's owner, with the account's resourceVersion as
 // read: if another transfer moved it meanwhile, the API server refuses the
 // write, and this transfer fails without having changed anything.
-func (r *OwnershipTransferReconciler) moveOwner(ctx context.Context, s *transferScope) (ctrl.Result, error) {
+func (r *ownershipTransferReconciler) moveOwner(ctx context.Context, s *transferScope) (ctrl.Result, error) {
 	transfer, account := s.transfer, s.account
 	if account.Spec.Owner == transfer.Spec.NewOwner && account.Annotations[clientareav1alpha1.TransferAnnotation] == transfer.Name {
 		return ctrl.Result{}, nil // done before an interruption
@@ -175,7 +175,7 @@ func (r *OwnershipTransferReconciler) moveOwner(ctx context.Context, s *transfer
 // removes them, as the transfer asks (T1). Other Memberships of the previous
 // owner, inert while they owned the account (M4), are removed either way, so
 // that what they keep is exactly what the transfer says.
-func (r *OwnershipTransferReconciler) settlePreviousOwner(ctx context.Context, s *transferScope) (ctrl.Result, error) {
+func (r *ownershipTransferReconciler) settlePreviousOwner(ctx context.Context, s *transferScope) (ctrl.Result, error) {
 	transfer, account := s.transfer, s.account
 	previous := transfer.Status.PreviousOwner
 	keep := boundedName(previousOwnerMembershipPrefix, previous)
@@ -206,7 +206,7 @@ func (r *OwnershipTransferReconciler) settlePreviousOwner(ctx context.Context, s
 }
 
 // complete records the transfer on the account and on itself (T3, T4).
-func (r *OwnershipTransferReconciler) complete(ctx context.Context, s *transferScope) (ctrl.Result, error) {
+func (r *ownershipTransferReconciler) complete(ctx context.Context, s *transferScope) (ctrl.Result, error) {
 	transfer, account := s.transfer, s.account
 	now := metav1.NewTime(r.Clock.Now().Truncate(time.Second))
 	if last := account.Status.LastTransfer; last == nil || last.Name != transfer.Name {
@@ -224,18 +224,18 @@ func (r *OwnershipTransferReconciler) complete(ctx context.Context, s *transferS
 	if err := r.finish(ctx, s, clientareav1alpha1.TransferCompleted, metav1.ConditionTrue, clientareav1alpha1.OwnershipTransferReasonTransferred, message); err != nil {
 		return ctrl.Result{}, err
 	}
-	TransfersFinished.WithLabelValues(transferCompleted).Inc()
+	transfersFinished.WithLabelValues(transferCompleted).Inc()
 	r.Recorder.Eventf(account, transfer, corev1.EventTypeNormal, string(clientareav1alpha1.OwnershipTransferReasonTransferred), "TransferOwnership",
 		"ownership moved from %s to %s by OwnershipTransfer %s (ticket %s)", transfer.Status.PreviousOwner, transfer.Spec.NewOwner, transfer.Name, transfer.Spec.Ticket)
 	return ctrl.Result{}, nil
 }
 
 // fail ends the transfer as Failed; nothing was changed.
-func (r *OwnershipTransferReconciler) fail(ctx context.Context, s *transferScope, reason clientareav1alpha1.OwnershipTransferConditionReason, message string) error {
+func (r *ownershipTransferReconciler) fail(ctx context.Context, s *transferScope, reason clientareav1alpha1.OwnershipTransferConditionReason, message string) error {
 	if err := r.finish(ctx, s, clientareav1alpha1.TransferFailed, metav1.ConditionFalse, reason, message); err != nil {
 		return err
 	}
-	TransfersFinished.WithLabelValues(transferFailed).Inc()
+	transfersFinished.WithLabelValues(transferFailed).Inc()
 	r.Recorder.Eventf(s.transfer, nil, corev1.EventTypeWarning, string(reason), "TransferOwnership", "the transfer failed and changed nothing: %s", message)
 	return nil
 }
@@ -246,7 +246,7 @@ func (r *OwnershipTransferReconciler) fail(ctx context.Context, s *transferScope
 // transfer is still as it was read: a reconcile that read it from a cache
 // that had not yet seen it finish gets a conflict instead of finishing it a
 // second time (and counting and announcing it twice).
-func (r *OwnershipTransferReconciler) finish(ctx context.Context, s *transferScope, phase clientareav1alpha1.TransferPhase,
+func (r *ownershipTransferReconciler) finish(ctx context.Context, s *transferScope, phase clientareav1alpha1.TransferPhase,
 	status metav1.ConditionStatus, reason clientareav1alpha1.OwnershipTransferConditionReason, message string) error {
 	transfer := s.transfer
 	now := metav1.NewTime(r.Clock.Now().Truncate(time.Second))
@@ -263,7 +263,7 @@ func (r *OwnershipTransferReconciler) finish(ctx context.Context, s *transferSco
 
 // SetupWithManager watches OwnershipTransfers. A transfer waits for nothing
 // else: a precondition that does not hold ends it as Failed.
-func (r *OwnershipTransferReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *ownershipTransferReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.OwnershipTransfer{}).
 		Named("ownershiptransfer").

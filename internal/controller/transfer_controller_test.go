@@ -32,7 +32,7 @@ func finishedAs(transfer *clientareav1alpha1.OwnershipTransfer, phase clientarea
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(transfer), transfer)).To(Succeed())
 		return transfer.Status.Phase
 	}).Should(Equal(phase))
-	return condition(transfer, func() []metav1.Condition { return transfer.Status.Conditions }, string(clientareav1alpha1.OwnershipTransferConditionSucceeded))(Default)
+	return condition(transfer, func() []metav1.Condition { return transfer.Status.Conditions }, clientareav1alpha1.OwnershipTransferConditionSucceeded)(Default)
 }
 
 func ownerOf(account *clientareav1alpha1.Account) clientareav1alpha1.ObjectName {
@@ -79,7 +79,7 @@ var _ = Describe("OwnershipTransfer controller", func() {
 		s := newMemberSetup()
 		transfer := newTransfer(s, s.member.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
 		create(transfer)
-		Expect(finishedAs(transfer, clientareav1alpha1.TransferCompleted)).To(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.OwnershipTransferReasonTransferred)))
+		Expect(finishedAs(transfer, clientareav1alpha1.TransferCompleted)).To(haveStatus(metav1.ConditionTrue, clientareav1alpha1.OwnershipTransferReasonTransferred))
 		Expect(apimeta.FindStatusCondition(transfer.Status.Conditions, clientareav1alpha1.ConditionReady)).
 			To(haveStatus(metav1.ConditionTrue, clientareav1alpha1.OwnershipTransferReasonTransferred))
 		expectTransferred(s, transfer, true)
@@ -109,7 +109,7 @@ var _ = Describe("OwnershipTransfer controller", func() {
 	})
 
 	DescribeTable("T3: a transfer whose precondition fails ends Failed with the reason and changes nothing",
-		func(build func(s memberSetup) *clientareav1alpha1.OwnershipTransfer, reason string) {
+		func(build func(s memberSetup) *clientareav1alpha1.OwnershipTransfer, reason clientareav1alpha1.OwnershipTransferConditionReason) {
 			s := newMemberSetup()
 			transfer := build(s)
 			create(transfer)
@@ -125,20 +125,20 @@ var _ = Describe("OwnershipTransfer controller", func() {
 			t := newTransfer(s, s.member.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
 			t.Spec.Account = "no-such-account"
 			return t
-		}, string(clientareav1alpha1.OwnershipTransferReasonAccountHasNoNamespace)),
+		}, clientareav1alpha1.OwnershipTransferReasonAccountHasNoNamespace),
 		Entry("requestedBy is not the owner", func(s memberSetup) *clientareav1alpha1.OwnershipTransfer {
 			return newTransfer(s, s.owner.Name, s.member.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
-		}, string(clientareav1alpha1.OwnershipTransferReasonRequesterNotOwner)),
+		}, clientareav1alpha1.OwnershipTransferReasonRequesterNotOwner),
 		Entry("the new owner does not exist", func(s memberSetup) *clientareav1alpha1.OwnershipTransfer {
 			return newTransfer(s, unique("ghost"), s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
-		}, string(clientareav1alpha1.OwnershipTransferReasonNewOwnerNotFound)),
+		}, clientareav1alpha1.OwnershipTransferReasonNewOwnerNotFound),
 		Entry("the new owner's e-mail belongs to another User (U1)", func(s memberSetup) *clientareav1alpha1.OwnershipTransfer {
 			impostor := newUser(unique("impostor"), string(s.member.Spec.Email))
 			create(impostor)
-			eventually(condition(impostor, func() []metav1.Condition { return impostor.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))).
-				Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.UserReasonEmailConflict)))
+			eventually(condition(impostor, func() []metav1.Condition { return impostor.Status.Conditions }, clientareav1alpha1.UserConditionEmailClaimed)).
+				Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.UserReasonEmailConflict))
 			return newTransfer(s, impostor.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerKeepAsMember)
-		}, string(clientareav1alpha1.OwnershipTransferReasonNewOwnerHasNoEmail)),
+		}, clientareav1alpha1.OwnershipTransferReasonNewOwnerHasNoEmail),
 	)
 
 	It("T3: runs once: a finished transfer applied again changes nothing", func() {
@@ -187,15 +187,15 @@ var _ = Describe("OwnershipTransfer controller", func() {
 			winner, loser = toThird, toMember
 		}
 		Expect(ownerOf(s.account)).To(Equal(winner.Spec.NewOwner))
-		failed := condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, string(clientareav1alpha1.OwnershipTransferConditionSucceeded))(Default)
+		failed := condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, clientareav1alpha1.OwnershipTransferConditionSucceeded)(Default)
 		Expect(failed.Reason).To(BeElementOf(string(clientareav1alpha1.OwnershipTransferReasonRequesterNotOwner), string(clientareav1alpha1.OwnershipTransferReasonOwnerChangedMeanwhile)))
 	})
 
 	It("U3: the owner's deletion waits, and proceeds once a transfer moved the account away", func() {
 		s := newMemberSetup()
 		Expect(k8sClient.Delete(ctx, s.owner)).To(Succeed())
-		blocked := condition(s.owner, func() []metav1.Condition { return s.owner.Status.Conditions }, string(clientareav1alpha1.UserConditionDeletionBlocked))
-		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonOwnsAccounts)))
+		blocked := condition(s.owner, func() []metav1.Condition { return s.owner.Status.Conditions }, clientareav1alpha1.UserConditionDeletionBlocked)
+		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.UserReasonOwnsAccounts))
 
 		transfer := newTransfer(s, s.member.Name, s.owner.Name, clientareav1alpha1.PreviousOwnerRemove)
 		create(transfer)

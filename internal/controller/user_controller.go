@@ -29,9 +29,9 @@ import (
 // to move before the User goes (U3).
 const userFinalizer = "clientarea.dev/user"
 
-// UserReconciler decides which User holds each e-mail address (U1, U4),
+// userReconciler decides which User holds each e-mail address (U1, U4),
 // lists the user's accounts (U2) and holds deletion of an owner (U3).
-type UserReconciler struct {
+type userReconciler struct {
 	client.Client
 	// APIReader confirms, past the cache, that a deleted user owns nothing.
 	APIReader client.Reader
@@ -55,7 +55,7 @@ type userScope struct {
 // +kubebuilder:rbac:groups=clientarea.dev,resources=memberships,verbs=get;list;watch
 
 // Reconcile brings one User's claim and status up to date.
-func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *userReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	user := &clientareav1alpha1.User{}
 	if err := r.Get(ctx, req.NamespacedName, user); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -84,7 +84,7 @@ func emailClaimName(email string) string {
 
 // claimEmail claims the user's address, releases any address it held before
 // (U4), and grants nothing while another User holds it (U1).
-func (r *UserReconciler) claimEmail(ctx context.Context, s *userScope) (ctrl.Result, error) {
+func (r *userReconciler) claimEmail(ctx context.Context, s *userScope) (ctrl.Result, error) {
 	user, email := s.user, normalizedEmail(s.user)
 	name := emailClaimName(email)
 	if err := r.releaseClaims(ctx, user, name); err != nil {
@@ -111,7 +111,7 @@ func (r *UserReconciler) claimEmail(ctx context.Context, s *userScope) (ctrl.Res
 
 // conflict reports that another User holds the address (U1), unless that
 // claim is stale: then it is released, and the claim watch brings us back.
-func (r *UserReconciler) conflict(ctx context.Context, user *clientareav1alpha1.User, claim *clientareav1alpha1.EmailClaim) error {
+func (r *userReconciler) conflict(ctx context.Context, user *clientareav1alpha1.User, claim *clientareav1alpha1.EmailClaim) error {
 	if stale, err := r.releaseIfStale(ctx, claim); err != nil || stale {
 		return err
 	}
@@ -125,7 +125,7 @@ func (r *UserReconciler) conflict(ctx context.Context, user *clientareav1alpha1.
 
 // releaseClaims deletes the user's claims other than keep: the addresses it
 // no longer has (U4).
-func (r *UserReconciler) releaseClaims(ctx context.Context, user *clientareav1alpha1.User, keep string) error {
+func (r *userReconciler) releaseClaims(ctx context.Context, user *clientareav1alpha1.User, keep string) error {
 	claims := &clientareav1alpha1.EmailClaimList{}
 	if err := r.List(ctx, claims, client.MatchingLabels{clientareav1alpha1.ClaimUserUIDLabel: string(user.UID)}); err != nil {
 		return err
@@ -142,7 +142,7 @@ func (r *UserReconciler) releaseClaims(ctx context.Context, user *clientareav1al
 
 // releaseIfStale deletes a claim whose User no longer exists (say, deleted
 // while the operator was down), so that the address is free again.
-func (r *UserReconciler) releaseIfStale(ctx context.Context, claim *clientareav1alpha1.EmailClaim) (bool, error) {
+func (r *userReconciler) releaseIfStale(ctx context.Context, claim *clientareav1alpha1.EmailClaim) (bool, error) {
 	holder := &clientareav1alpha1.User{}
 	err := r.Get(ctx, client.ObjectKey{Name: string(claim.Spec.User)}, holder)
 	if err == nil && string(holder.UID) == claim.Spec.UserUID && normalizedEmail(holder) == string(claim.Spec.Email) {
@@ -155,7 +155,7 @@ func (r *UserReconciler) releaseIfStale(ctx context.Context, claim *clientareav1
 }
 
 // listAccounts lists every account the user owns or is a member of (U2).
-func (r *UserReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.Result, error) {
+func (r *userReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.Result, error) {
 	owned := &clientareav1alpha1.AccountList{}
 	if err := r.List(ctx, owned, client.MatchingFields{indexAccountOwner: s.user.Name}); err != nil {
 		return ctrl.Result{}, err
@@ -191,7 +191,7 @@ func (r *UserReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.R
 
 // holdOwnerDeletion holds the deletion of an owner until its accounts have
 // moved (U3), then releases the user's address: access stops at once.
-func (r *UserReconciler) holdOwnerDeletion(ctx context.Context, s *userScope) (ctrl.Result, error) {
+func (r *userReconciler) holdOwnerDeletion(ctx context.Context, s *userScope) (ctrl.Result, error) {
 	user := s.user
 	if !controllerutil.ContainsFinalizer(user, userFinalizer) {
 		return ctrl.Result{}, nil
@@ -215,7 +215,7 @@ func (r *UserReconciler) holdOwnerDeletion(ctx context.Context, s *userScope) (c
 // ownedAccounts names the accounts a user owns. It asks the API server, not
 // the cache, which may not have seen an Account created a moment ago: a user
 // let go while owning one would leave it without an owner (A1).
-func (r *UserReconciler) ownedAccounts(ctx context.Context, user *clientareav1alpha1.User) ([]string, error) {
+func (r *userReconciler) ownedAccounts(ctx context.Context, user *clientareav1alpha1.User) ([]string, error) {
 	accounts := &clientareav1alpha1.AccountList{}
 	if err := r.APIReader.List(ctx, accounts); err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (r *UserReconciler) ownedAccounts(ctx context.Context, user *clientareav1al
 
 // SetupWithManager watches Users, their claims, and the accounts and
 // memberships listed in their status.
-func (r *UserReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *userReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	l := lookup{reader: r.Client, namespaces: r.namespaces}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Every update, deletion included; our own status writes come back

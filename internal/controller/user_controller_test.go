@@ -64,12 +64,12 @@ var _ = Describe("User controller", func() {
 		email := "noted-" + suffix + "@example.com"
 		holder, loser := newUser("holder-"+suffix, email), newUser("loser-"+suffix, email)
 		create(holder)
-		eventually(condition(holder, func() []metav1.Condition { return holder.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))).
-			Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
+		eventually(condition(holder, func() []metav1.Condition { return holder.Status.Conditions }, clientareav1alpha1.UserConditionEmailClaimed)).
+			Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.UserReasonClaimed))
 		conflictsBefore := testutil.ToFloat64(controller.Conflicts.WithLabelValues("email"))
 		create(loser)
-		eventually(condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))).
-			Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.UserReasonEmailConflict)))
+		eventually(condition(loser, func() []metav1.Condition { return loser.Status.Conditions }, clientareav1alpha1.UserConditionEmailClaimed)).
+			Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.UserReasonEmailConflict))
 
 		conflictEvents := func() []eventsv1.Event {
 			all := &eventsv1.EventList{}
@@ -98,23 +98,23 @@ var _ = Describe("User controller", func() {
 	It("U1: a User whose name is longer than a label value (63) still claims its address", func() {
 		user := newUser(unique(strings.Repeat("long", 20)), unique("long")+"@example.com")
 		create(user)
-		claimed := condition(user, func() []metav1.Condition { return user.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))
-		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
+		claimed := condition(user, func() []metav1.Condition { return user.Status.Conditions }, clientareav1alpha1.UserConditionEmailClaimed)
+		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.UserReasonClaimed))
 	})
 
 	It("U1: when the holder of an address is deleted, a waiting User takes it over", func() {
 		email := unique("handover") + "@example.com"
 		first := newUser(unique("first"), email)
 		create(first)
-		claimed := condition(first, func() []metav1.Condition { return first.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))
-		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
+		claimed := condition(first, func() []metav1.Condition { return first.Status.Conditions }, clientareav1alpha1.UserConditionEmailClaimed)
+		eventually(claimed).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.UserReasonClaimed))
 		second := newUser(unique("second"), email)
 		create(second)
-		secondClaimed := condition(second, func() []metav1.Condition { return second.Status.Conditions }, string(clientareav1alpha1.UserConditionEmailClaimed))
-		eventually(secondClaimed).Should(haveStatus(metav1.ConditionFalse, string(clientareav1alpha1.UserReasonEmailConflict)))
+		secondClaimed := condition(second, func() []metav1.Condition { return second.Status.Conditions }, clientareav1alpha1.UserConditionEmailClaimed)
+		eventually(secondClaimed).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.UserReasonEmailConflict))
 
 		Expect(k8sClient.Delete(ctx, first)).To(Succeed())
-		eventually(secondClaimed).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonClaimed)))
+		eventually(secondClaimed).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.UserReasonClaimed))
 	})
 
 	It("U2: lists the accounts the user owns and those where a membership is active, with role and permissions", func() {
@@ -156,8 +156,8 @@ var _ = Describe("User controller", func() {
 		eventuallyReady(account)
 
 		Expect(k8sClient.Delete(ctx, owner)).To(Succeed())
-		blocked := condition(owner, func() []metav1.Condition { return owner.Status.Conditions }, string(clientareav1alpha1.UserConditionDeletionBlocked))
-		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, string(clientareav1alpha1.UserReasonOwnsAccounts)))
+		blocked := condition(owner, func() []metav1.Condition { return owner.Status.Conditions }, clientareav1alpha1.UserConditionDeletionBlocked)
+		eventually(blocked).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.UserReasonOwnsAccounts))
 		Expect(blocked(Default).Message).To(ContainSubstring(account.Name))
 		consistently(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(owner), owner) }).Should(Succeed(), "the owner stays")
 	})

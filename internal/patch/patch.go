@@ -56,9 +56,10 @@ func NewHelper(obj client.Object, c client.Client) *Helper {
 type Option func(*options)
 
 type options struct {
-	observedGeneration bool
-	optimisticLock     bool
-	sharedStatus       client.Reader
+	observedGeneration    bool
+	notObservedGeneration bool
+	optimisticLock        bool
+	sharedStatus          client.Reader
 }
 
 // WithObservedGeneration sets status.observedGeneration to
@@ -66,6 +67,14 @@ type options struct {
 // diff: the spec of that generation was fully handled.
 func WithObservedGeneration() Option {
 	return func(o *options) { o.observedGeneration = true }
+}
+
+// WithoutObservedGeneration keeps PatchOnExit from setting
+// status.observedGeneration: for a controller that writes only its part of
+// another controller's object (the domain login's part of a Domain), whose
+// success says nothing about the rest of the spec.
+func WithoutObservedGeneration() Option {
+	return func(o *options) { o.notObservedGeneration = true }
 }
 
 // WithOptimisticLock makes every patch of this call carry an optimistic
@@ -86,8 +95,10 @@ func WithOptimisticLock() Option {
 // what this reconcile changed since the base (the status fields that
 // changed, and the conditions it added, changed or removed, by type), and
 // tries again, a few times with a short backoff, as Cluster API's patch
-// helper does for conditions. Without this option a status patch is a
-// plain merge patch, without a lock.
+// helper does for conditions. A finalizer change that meets a conflict is
+// resolved the same way: the other controller removes its own finalizer
+// from the same deleted object at the same time. Without this option a
+// status patch is a plain merge patch, without a lock.
 func WithSharedStatus(apiReader client.Reader) Option {
 	return func(o *options) { o.sharedStatus = apiReader }
 }
@@ -129,6 +140,9 @@ func (h *Helper) Patch(ctx context.Context, obj client.Object, opts ...Option) e
 
 	if metadataChanged && lockMetadata {
 		written, err := h.patchMetadata(ctx, obj, true)
+		if apierrors.IsConflict(err) && finalizersChanged && o.sharedStatus != nil && !o.optimisticLock {
+			written, err = h.rebaseFinalizers(ctx, obj, o.sharedStatus)
+		}
 		if err != nil {
 			return err
 		}
@@ -157,7 +171,11 @@ func (h *Helper) Patch(ctx context.Context, obj client.Object, opts ...Option) e
 // reconcile did not do. It ignores NotFound (the object went away, e.g. its
 // last finalizer was removed) and adds a patch failure to *retErr.
 func (h *Helper) PatchOnExit(ctx context.Context, obj client.Object, retErr *error, opts ...Option) {
-	if *retErr == nil {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if *retErr == nil && !o.notObservedGeneration {
 		opts = append(slices.Clip(opts), WithObservedGeneration())
 	}
 	if err := h.Patch(ctx, obj, opts...); err != nil && !apierrors.IsNotFound(err) {
@@ -228,9 +246,89 @@ func (h *Helper) rebaseStatus(ctx context.Context, obj client.Object, apiReader 
 		}
 		before := latest.DeepCopyObject().(client.Object)
 		applyStatusChanges(latest, h.base, obj.DeepCopyObject().(client.Object))
+		if status, _ := statusOf(latest); equality.Semantic.DeepEqual(mustStatus(before), status.Interface()) {
+			return nil // the server has it already: a reconcile on a stale cache
+		}
 		return h.client.Status().Patch(ctx, latest, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 	})
 	return latest, err
+}
+
+// rebaseFinalizers applies this reconcile's finalizer changes (those it
+// added or removed since the base) to the latest object, and patches its
+// metadata (with its label and annotation changes) with a lock on that
+// version, until no one else writes in between. obj and the base then hold
+// the server's metadata, so that no later patch puts back a finalizer that
+// another controller removed.
+func (h *Helper) rebaseFinalizers(ctx context.Context, obj client.Object, apiReader client.Reader) (client.Object, error) {
+	var written client.Object
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		latest := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
+		if err := apiReader.Get(ctx, client.ObjectKeyFromObject(obj), latest); err != nil {
+			return err
+		}
+		before := latest.DeepCopyObject().(client.Object)
+		latest.SetFinalizers(applyChanges(latest.GetFinalizers(), h.base.GetFinalizers(), obj.GetFinalizers()))
+		latest.SetLabels(applyMapChanges(latest.GetLabels(), h.base.GetLabels(), obj.GetLabels()))
+		latest.SetAnnotations(applyMapChanges(latest.GetAnnotations(), h.base.GetAnnotations(), obj.GetAnnotations()))
+		written = latest
+		if equality.Semantic.DeepEqual(before.GetFinalizers(), latest.GetFinalizers()) &&
+			equality.Semantic.DeepEqual(before.GetLabels(), latest.GetLabels()) &&
+			equality.Semantic.DeepEqual(before.GetAnnotations(), latest.GetAnnotations()) {
+			return nil
+		}
+		return h.client.Patch(ctx, latest, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("patching the finalizers of %s: %w", describe(obj), err)
+	}
+	for _, o := range []client.Object{obj, h.base} {
+		o.SetFinalizers(slices.Clone(written.GetFinalizers()))
+		o.SetLabels(maps.Clone(written.GetLabels()))
+		o.SetAnnotations(maps.Clone(written.GetAnnotations()))
+	}
+	obj.SetResourceVersion(written.GetResourceVersion())
+	h.base.SetResourceVersion(written.GetResourceVersion())
+	h.lockRV = written.GetResourceVersion()
+	return written, nil
+}
+
+// applyChanges is latest with what changed from base to want: the entries
+// want added, and without those it removed.
+func applyChanges(latest, base, want []string) []string {
+	result := slices.DeleteFunc(slices.Clone(latest), func(f string) bool { return slices.Contains(base, f) && !slices.Contains(want, f) })
+	for _, f := range want {
+		if !slices.Contains(base, f) && !slices.Contains(result, f) {
+			result = append(result, f)
+		}
+	}
+	return result
+}
+
+// applyMapChanges is latest with the keys that changed from base to want
+// set or removed as in want.
+func applyMapChanges(latest, base, want map[string]string) map[string]string {
+	result := maps.Clone(latest)
+	for key, value := range want {
+		if old, ok := base[key]; !ok || old != value {
+			if result == nil {
+				result = map[string]string{}
+			}
+			result[key] = value
+		}
+	}
+	for key := range base {
+		if _, ok := want[key]; !ok {
+			delete(result, key)
+		}
+	}
+	return result
+}
+
+// mustStatus is the status of an object that has one.
+func mustStatus(obj client.Object) any {
+	status, _ := statusOf(obj)
+	return status.Interface()
 }
 
 // mergeFrom is a merge patch from before, with an optimistic lock on lockRV

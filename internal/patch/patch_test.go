@@ -571,3 +571,35 @@ func TestPatchOnExitAddsAFailureToTheReconcilesError(t *testing.T) {
 		t.Errorf("PatchOnExit made the error %q", message)
 	}
 }
+
+// Two controllers of one kind (the Domain's and its login's) each remove
+// their own finalizer from the same deleted object, from the same read:
+// the second meets a conflict, re-applies its removal to the latest object,
+// and the object goes, with neither finalizer put back.
+func TestSharedObjectFinalizersRemovedAtOnce(t *testing.T) {
+	ctx := context.Background()
+	c, r := countingClient(t)
+	domain := newDomain(t)
+	if err := env.Client.Delete(ctx, domain); err != nil {
+		t.Fatal(err)
+	}
+	domain = stored(t, domain)
+	if len(domain.Finalizers) != 2 {
+		t.Fatalf("want the two finalizers the admission policy sets, have %v", domain.Finalizers)
+	}
+	first, second := domain.DeepCopy(), domain.DeepCopy()
+	firstHelper, secondHelper := patch.NewHelper(first, c), patch.NewHelper(second, c)
+	controllerutil.RemoveFinalizer(first, "clientarea.dev/domain")
+	controllerutil.RemoveFinalizer(second, "clientarea.dev/domain-login")
+	if err := firstHelper.Patch(ctx, first, patch.WithSharedStatus(env.Client)); err != nil {
+		t.Fatal(err)
+	}
+	r.reset()
+	if err := secondHelper.Patch(ctx, second, patch.WithSharedStatus(env.Client)); err != nil {
+		t.Fatalf("the second removal: %v", err)
+	}
+	expectWrites(t, r, "patch (Conflict)", "patch")
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(domain), domain.DeepCopy()); !apierrors.IsNotFound(err) {
+		t.Errorf("the domain is still there: %v", err)
+	}
+}
