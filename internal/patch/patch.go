@@ -117,41 +117,23 @@ func WithSharedStatus(apiReader client.Reader) Option {
 // first, then labels and annotations, which a merge patch changes key by
 // key and so need no lock.
 func (h *Helper) Patch(ctx context.Context, obj client.Object, opts ...Option) error {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
+	o, err := h.prepare(obj, opts)
+	if err != nil {
+		return err
 	}
-	if o.observedGeneration {
-		setter, ok := obj.(interface{ SetObservedGeneration(int64) })
-		if !ok {
-			return fmt.Errorf("%s has no status.observedGeneration to set", describe(obj))
-		}
-		setter.SetObservedGeneration(obj.GetGeneration())
-	}
-
 	finalizersChanged := !equality.Semantic.DeepEqual(h.base.GetFinalizers(), obj.GetFinalizers())
 	metadataChanged := finalizersChanged ||
 		!equality.Semantic.DeepEqual(h.base.GetLabels(), obj.GetLabels()) ||
 		!equality.Semantic.DeepEqual(h.base.GetAnnotations(), obj.GetAnnotations())
-	status, hasStatus := statusOf(obj)
-	baseStatus, _ := statusOf(h.base)
-	statusChanged := hasStatus && !equality.Semantic.DeepEqual(baseStatus.Interface(), status.Interface())
 	lockMetadata := finalizersChanged || o.optimisticLock
 
 	if metadataChanged && lockMetadata {
-		written, err := h.patchMetadata(ctx, obj, true)
-		if apierrors.IsConflict(err) && finalizersChanged && o.sharedStatus != nil && !o.optimisticLock {
-			written, err = h.rebaseFinalizers(ctx, obj, o.sharedStatus)
-		}
-		if err != nil {
+		gone, err := h.patchLockedMetadata(ctx, obj, o, finalizersChanged)
+		if err != nil || gone {
 			return err
 		}
-		if written.GetDeletionTimestamp() != nil && len(written.GetFinalizers()) == 0 {
-			h.base = obj.DeepCopyObject().(client.Object)
-			return nil // gone: the API server deleted it with its last finalizer
-		}
 	}
-	if statusChanged {
+	if h.statusChanged(obj) {
 		if err := h.patchStatus(ctx, obj, o); err != nil {
 			return err
 		}
@@ -163,6 +145,49 @@ func (h *Helper) Patch(ctx context.Context, obj client.Object, opts ...Option) e
 	}
 	h.base = obj.DeepCopyObject().(client.Object)
 	return nil
+}
+
+// prepare reads the options and sets observedGeneration when asked.
+func (h *Helper) prepare(obj client.Object, opts []Option) (options, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.observedGeneration {
+		setter, ok := obj.(interface{ SetObservedGeneration(int64) })
+		if !ok {
+			return o, fmt.Errorf("%s has no status.observedGeneration to set", describe(obj))
+		}
+		setter.SetObservedGeneration(obj.GetGeneration())
+	}
+	return o, nil
+}
+
+// statusChanged tells whether obj's status differs from the base's.
+func (h *Helper) statusChanged(obj client.Object) bool {
+	status, hasStatus := statusOf(obj)
+	baseStatus, _ := statusOf(h.base)
+	return hasStatus && !equality.Semantic.DeepEqual(baseStatus.Interface(), status.Interface())
+}
+
+// patchLockedMetadata writes a finalizer change (or any metadata change
+// under WithOptimisticLock) with a lock; a finalizer change that meets a
+// conflict on a shared object is re-applied to the latest object. It
+// reports whether the object is gone: the API server deleted it with its
+// last finalizer, and nothing else is to be written.
+func (h *Helper) patchLockedMetadata(ctx context.Context, obj client.Object, o options, finalizersChanged bool) (bool, error) {
+	written, err := h.patchMetadata(ctx, obj, true)
+	if apierrors.IsConflict(err) && finalizersChanged && o.sharedStatus != nil && !o.optimisticLock {
+		written, err = h.rebaseFinalizers(ctx, obj, o.sharedStatus)
+	}
+	if err != nil {
+		return false, err
+	}
+	if written.GetDeletionTimestamp() != nil && len(written.GetFinalizers()) == 0 {
+		h.base = obj.DeepCopyObject().(client.Object)
+		return true, nil
+	}
+	return false, nil
 }
 
 // PatchOnExit is what a Reconcile defers. It patches with
