@@ -3,6 +3,10 @@
 # `make docker-build` and load it into your cluster (`make kind-load` for
 # kind), or set IMG to an image in your registry.
 IMG ?= clientarea-operator:dev
+# The client area's image (cmd/web; the Dockerfile's target "web"), which
+# docker-build-web builds and deploy/build-installer put into its Deployment
+# (config/web).
+WEB_IMG ?= clientarea-web:dev
 CONTAINER_TOOL ?= docker
 
 # Kubernetes version of the local control plane (etcd, kube-apiserver,
@@ -63,7 +67,9 @@ controlplane: ## Build etcd, kube-apiserver and kube-controller-manager into $(E
 	KUBE_VERSION=$(KUBE_VERSION) CONTROLPLANE_DIR="$(ENVTEST_ASSETS)" bash hack/build-controlplane.sh
 
 # Packages under test: everything except the end-to-end suite (test/e2e), which
-# needs a real cluster.
+# needs a real cluster. The browser suite (test/web) needs Debian's chromium
+# (/usr/bin/chromium, or CHROMIUM=<path>); its screenshots go to
+# bin/test-artifacts/web/.
 TEST_PKGS = $$(go list ./... | grep -v /test/e2e)
 
 .PHONY: test
@@ -81,29 +87,31 @@ bench: manifests controlplane ## Run the performance benchmark (hack/bench; docs
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary into bin/manager.
+build: manifests generate fmt vet ## Build the manager and the client area into bin/manager and bin/web.
 	go build -o bin/manager ./cmd
+	go build -o bin/web ./cmd/web
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the cluster of your kubeconfig.
 	go run ./cmd $(ARGS)
 
 .PHONY: dev
-dev: manifests controlplane ## Start a local control plane with the CRDs and run the manager against it (ARGS= go to the manager).
+dev: manifests controlplane ## Start a local control plane, the manager, the samples, a development OpenID provider and the client area (ARGS= go to the manager).
 	@# Built, then run, rather than `go run`: `go run` exits 1 after a Ctrl-C
 	@# even when the program it ran stopped cleanly.
 	go build -o bin/dev/dev ./hack/dev
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" bin/dev/dev -- $(ARGS)
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate dist/install.yaml: the CRDs and everything needed to deploy the manager.
+build-installer: manifests generate kustomize ## Generate dist/install.yaml: the CRDs and everything needed to deploy the manager and the client area.
 	mkdir -p dist
 	cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}
+	cd config/web && $(KUSTOMIZE) edit set image clientarea-web=${WEB_IMG}
 	$(KUSTOMIZE) build config/default > dist/install.yaml
 
 .PHONY: docker-build
-docker-build: ## Build the manager image IMG (Dockerfile).
-	$(CONTAINER_TOOL) build -t ${IMG} .
+docker-build: ## Build the manager image IMG (Dockerfile, target manager).
+	$(CONTAINER_TOOL) build --target manager -t ${IMG} .
 
 .PHONY: docker-push
 docker-push: ## Push the manager image IMG.
@@ -112,6 +120,18 @@ docker-push: ## Push the manager image IMG.
 .PHONY: kind-load
 kind-load: ## Load the manager image IMG into the kind cluster KIND_CLUSTER (default "kind").
 	kind load docker-image ${IMG} --name $${KIND_CLUSTER:-kind}
+
+.PHONY: docker-build-web
+docker-build-web: ## Build the client area's image WEB_IMG (Dockerfile, target web).
+	$(CONTAINER_TOOL) build --target web -t ${WEB_IMG} .
+
+.PHONY: docker-push-web
+docker-push-web: ## Push the client area's image WEB_IMG.
+	$(CONTAINER_TOOL) push ${WEB_IMG}
+
+.PHONY: kind-load-web
+kind-load-web: ## Load the client area's image WEB_IMG into the kind cluster KIND_CLUSTER (default "kind").
+	kind load docker-image ${WEB_IMG} --name $${KIND_CLUSTER:-kind}
 
 ##@ Deployment
 
@@ -128,12 +148,13 @@ uninstall: manifests kustomize ## Uninstall the CRDs from the cluster of your ku
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the manager (image IMG) to the cluster of your kubeconfig.
+deploy: manifests kustomize ## Deploy the manager (image IMG) and the client area (image WEB_IMG; Secret clientarea-web-oidc, see config/web) to the cluster of your kubeconfig.
 	cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}
+	cd config/web && $(KUSTOMIZE) edit set image clientarea-web=${WEB_IMG}
 	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
-undeploy: kustomize ## Undeploy the manager from the cluster of your kubeconfig. Call with ignore-not-found=true to ignore resource not found errors during deletion.
+undeploy: kustomize ## Undeploy the manager and the client area from the cluster of your kubeconfig. Call with ignore-not-found=true to ignore resource not found errors during deletion.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 ##@ Dependencies

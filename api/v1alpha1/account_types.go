@@ -81,15 +81,17 @@ const (
 
 // AccountMember is one line of the account's "user management" view.
 type AccountMember struct {
-	// user is the name of the User.
+	// user is the name of the User; empty for an invitation by e-mail
+	// address that no User has claimed yet (M6).
 	// +required
 	// +kubebuilder:validation:MaxLength=253
 	User string `json:"user"`
 
-	// email is the user's e-mail address, when the User exists.
-	// +optional
+	// email is the user's e-mail address, when the User holds one, or the
+	// invited address of an invitation by e-mail (M6); empty otherwise.
+	// +required
 	// +kubebuilder:validation:MaxLength=254
-	Email string `json:"email,omitempty"`
+	Email string `json:"email"`
 
 	// role is Owner or Member.
 	// +required
@@ -162,10 +164,12 @@ type AccountStatus struct {
 	// +kubebuilder:validation:Minimum=1
 	CustomerNumber int64 `json:"customerNumber,omitempty"`
 
-	// members lists the owner and every membership of the account.
+	// members lists the owner and every membership of the account, the
+	// invitations by e-mail address included (M6): one entry per person.
 	// +optional
 	// +listType=map
 	// +listMapKey=user
+	// +listMapKey=email
 	// +kubebuilder:validation:MaxItems=1000
 	Members []AccountMember `json:"members,omitempty"`
 

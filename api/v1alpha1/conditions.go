@@ -99,13 +99,15 @@ const (
 
 // MembershipConditionReason is a reason of a Membership's Ready condition,
 // its only condition: True (Granted) when its permissions are in effect,
-// else False with why (M4, M5).
+// else False with why (M4, M5, M6). InvitationPending: an invitation by
+// e-mail address (spec.email) waits for a User to claim the address (M6).
 type MembershipConditionReason string
 
 const (
 	MembershipReasonGranted               MembershipConditionReason = "Granted"
 	MembershipReasonUserNotFound          MembershipConditionReason = "UserNotFound"
 	MembershipReasonEmailNotClaimed       MembershipConditionReason = "EmailNotClaimed"
+	MembershipReasonInvitationPending     MembershipConditionReason = "InvitationPending"
 	MembershipReasonIsOwner               MembershipConditionReason = "IsOwner"
 	MembershipReasonDuplicate             MembershipConditionReason = "Duplicate"
 	MembershipReasonExpired               MembershipConditionReason = "Expired"

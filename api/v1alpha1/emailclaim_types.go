@@ -1,8 +1,21 @@
 package v1alpha1
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
+
+// EmailClaimName is the name of the EmailClaim of an e-mail address (U1): a
+// hash, because an address is not a valid object name, of the lower-cased
+// address, so that Anna@X and anna@x name one claim. A client that knows a
+// signed-in customer's address reads its claim, and through it its User.
+func EmailClaimName(address string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(address)))
+	return "email-" + hex.EncodeToString(sum[:20])
+}
 
 // EmailClaimSpec names the User that holds an e-mail address.
 type EmailClaimSpec struct {
@@ -23,7 +36,7 @@ type EmailClaimSpec struct {
 }
 
 // EmailClaim records which User holds an e-mail address (U1). The operator
-// creates one per User, named after a hash of the lower-cased address, so the
+// creates one per User, named EmailClaimName(address), so the
 // API server, which lets only one object have a name, decides race-free which
 // User gets the address: the first. People do not edit claims; the operator
 // deletes a claim when its User is deleted or changes its address.

@@ -4,14 +4,27 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// MembershipSpec gives one User a set of permissions in the account whose
-// namespace holds the Membership.
+// MembershipSpec gives one person a set of permissions in the account whose
+// namespace holds the Membership. The person is named by exactly one of
+// user (a User's name) and email (an invitation by e-mail address, M6).
+// +kubebuilder:validation:XValidation:rule="has(self.user) != has(self.email)",message="spec.user and spec.email: set exactly one (at least one names the invitee, a User by name or an e-mail address to invite; not both)",fieldPath=".user"
+// +kubebuilder:validation:XValidation:rule="has(self.user) == has(oldSelf.user) && has(self.email) == has(oldSelf.email)",message="spec.user and spec.email are immutable: delete this Membership and create one for the other person"
 type MembershipSpec struct {
 	// user is the name of the User given access. The User need not exist yet:
-	// until it does, the membership is a pending invitation (M5).
-	// +required
+	// until it does, the membership is a pending invitation (M5). Set either
+	// user or email, not both.
+	// +optional
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.user is immutable: delete this Membership and create one for the other user"
-	User ObjectName `json:"user"`
+	User ObjectName `json:"user,omitempty"`
+
+	// email invites a person by e-mail address, for someone whose User name
+	// the owner cannot know, or who has no login yet (M6). The invitation is
+	// pending (reason InvitationPending) until a User claims the address
+	// (U1, compared case-insensitively), then it is active for that User,
+	// whose name status.user shows. Set either user or email, not both.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.email is immutable: delete this Membership and invite the other address"
+	Email EmailAddress `json:"email,omitempty"`
 
 	// permissions is the set of permissions given (M1):
 	// Invoices reads invoices ("only invoices");
@@ -37,7 +50,8 @@ type MembershipSpec struct {
 type MembershipStatus struct {
 	// conditions describe the membership: Ready, its only condition, True
 	// (Granted) when its permissions are in effect, else False with why, such
-	// as UserNotFound, IsOwner, Duplicate or Expired (M4, M5).
+	// as UserNotFound, InvitationPending, IsOwner, Duplicate or Expired (M4,
+	// M5, M6).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -56,14 +70,24 @@ type MembershipStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=254
 	Email string `json:"email,omitempty"`
+
+	// user is the name of the User the membership is for: spec.user, or for
+	// an invitation by e-mail the User that claimed the address (M6); empty
+	// while no User has.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	User string `json:"user,omitempty"`
 }
 
-// Membership gives one User a set of permissions in one account. Only the
-// account's owner manages memberships (M3).
+// Membership gives one User, or an invitee named by e-mail address (M6), a
+// set of permissions in one account. Only the account's owner manages
+// memberships (M3).
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=mbr,categories=clientarea
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
+// +kubebuilder:printcolumn:name="Email",type=string,JSONPath=`.spec.email`
+// +kubebuilder:printcolumn:name="Claimed By",type=string,JSONPath=`.status.user`,priority=1
 // +kubebuilder:printcolumn:name="Permissions",type=string,JSONPath=`.spec.permissions`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`,priority=1

@@ -34,6 +34,17 @@ type UserAccount struct {
 	// +kubebuilder:validation:MaxLength=63
 	Namespace string `json:"namespace,omitempty"`
 
+	// displayName is the account's display name, for the choice after login
+	// and the header of its pages (A6).
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	DisplayName string `json:"displayName,omitempty"`
+
+	// customerNumber is the account's customer number, once it has one (A6).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	CustomerNumber int64 `json:"customerNumber,omitempty"`
+
 	// role is Owner or Member.
 	// +required
 	Role Role `json:"role"`
@@ -66,7 +77,9 @@ type UserStatus struct {
 	// +kubebuilder:validation:MaxLength=254
 	Email string `json:"email,omitempty"`
 
-	// accounts lists every account the user owns or is a member of (U2).
+	// accounts lists every account the user owns or is a member of (U2),
+	// memberships by user name and invitations to its claimed address (M6)
+	// alike.
 	// +optional
 	// +listType=map
 	// +listMapKey=account

@@ -14,7 +14,8 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command dev runs the operator by hand against a local control plane:
+// Command dev runs the operator and the client area by hand against a local
+// control plane:
 //
 //	make dev                      # or: go run ./hack/dev [flags] [-- manager args]
 //	make dev ARGS="--zap-devel"   # extra arguments for the manager
@@ -25,10 +26,18 @@ limitations under the License.
 // config/policies if that directory exists, starts kube-controller-manager
 // (garbage collector, namespace and service account controllers) when its
 // binary is there, writes a system:masters kubeconfig to bin/dev/kubeconfig,
-// builds the manager into bin/manager and runs it with that kubeconfig.
+// builds the manager into bin/manager and runs it as the operator's
+// ServiceAccount user. Then it applies config/samples (the namespaced
+// samples once their account's namespace is there) and starts, in this
+// process and on loopback, the development OpenID provider
+// (internal/devoidc, a login page listing the sample users) and the client
+// area (internal/web), which acts as its ServiceAccount clientarea-web with
+// the RBAC of config/web and a token from the TokenRequest API, never as an
+// administrator. It prints the client area's URL and the sample logins.
 //
-// Ctrl-C (SIGINT) or SIGTERM stops the manager, then the control plane; all
-// state lives in temporary directories and is gone afterwards.
+// Ctrl-C (SIGINT) or SIGTERM stops the client area, the manager, then the
+// control plane; all state lives in temporary directories and is gone
+// afterwards.
 //
 // Run it from the repository root.
 package main
@@ -44,10 +53,16 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"clientarea.dev/clientarea-operator/internal/devoidc"
+	"clientarea.dev/clientarea-operator/internal/devoidc/devenv"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -67,6 +82,10 @@ func run() int {
 	withKCM := flag.Bool("controller-manager", true,
 		"also run kube-controller-manager (garbage collector, namespace and service account controllers) "+
 			"when its binary is in the assets directory")
+	webListen := flag.String("web-listen", "127.0.0.1:8080",
+		"the client area's loopback address; the browser reaches it at http://localhost:<port>")
+	oidcListen := flag.String("oidc-listen", "127.0.0.1:0", "the development OpenID provider's loopback address")
+	samples := flag.Bool("samples", true, "apply config/samples (without config/samples/support)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./hack/dev [flags] [-- manager args...]\n\n")
 		flag.PrintDefaults()
@@ -94,13 +113,21 @@ func run() int {
 	if ctx.Err() != nil { // interrupted while starting
 		return 0
 	}
-	return serve(ctx, env.Environment, assets, *withKCM, managerArgs)
+	return serve(ctx, env, assets, *withKCM, managerArgs, webOptions{
+		listen: *webListen, oidcListen: *oidcListen, samples: *samples,
+	})
+}
+
+type webOptions struct {
+	listen, oidcListen string
+	samples            bool
 }
 
 // serve sets up the running control plane, runs the manager until ctx is done
 // or the manager exits, and stops what it started. It returns the exit code.
-func serve(ctx context.Context, env *envtest.Environment, assets string, withKCM bool,
-	managerArgs []string) int {
+func serve(ctx context.Context, testEnv *testenv.Env, assets string, withKCM bool,
+	managerArgs []string, webOpts webOptions) int {
+	env := testEnv.Environment
 	kubeconfig := filepath.Join(devDir, "kubeconfig")
 	if err := testenv.WriteKubeconfig(env, envtest.User{Name: "admin", Groups: []string{"system:masters"}}, kubeconfig); err != nil {
 		log.Print(err)
@@ -146,14 +173,61 @@ func serve(ctx context.Context, env *envtest.Environment, assets string, withKCM
 		return 1
 	}
 
+	defer stop(manager)
+
+	if webOpts.samples {
+		log.Print("applying config/samples")
+		if err := applySamples(ctx, testEnv.Client, filepath.Join("config", "samples")); err != nil {
+			if ctx.Err() != nil { // interrupted
+				return 0
+			}
+			log.Printf("applying the samples: %v", err)
+			return 1
+		}
+	}
+	users, err := devenv.SampleUsers(filepath.Join("config", "samples", "02_users.yaml"))
+	if err != nil {
+		log.Print(err)
+		return 1
+	}
+	log.Print("starting the development OpenID provider and the client area")
+	area, err := devenv.Start(ctx, devenv.Options{
+		Admin: testEnv.Client, AdminConfig: testEnv.Config, Users: users, AllowOtherAddresses: true,
+		Listen: webOpts.listen, ProviderListen: webOpts.oidcListen, Dir: devDir,
+	})
+	if err != nil {
+		log.Printf("the client area: %v", err)
+		return 1
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := area.Shutdown(shutdownCtx); err != nil {
+			log.Printf("stopping the client area: %v", err)
+		}
+	}()
+
+	var logins strings.Builder
+	table := tabwriter.NewWriter(&logins, 0, 4, 2, ' ', 0)
+	for _, u := range users {
+		fmt.Fprintf(table, "      %s\t%s\n", u.Email, u.Name)
+	}
+	_ = table.Flush()
 	fmt.Printf(`
 dev: control plane up, manager running (pid %d) with %s %s
 dev: kubeconfig (system:masters): %s
+dev: the client area: %s
+dev:   it acts as the ServiceAccount %s (config/web), never as an administrator
+dev:   sign-in: development OpenID provider at %s (%s)
+dev:   sample logins (no password; a click on the login page signs in):
+%s
 dev: in another shell:
-    export KUBECONFIG=$PWD/%s; kubectl apply -f config/samples/ && kubectl get clientarea -A
+    export KUBECONFIG=$PWD/%s; kubectl get clientarea -A
 dev: Ctrl-C stops everything.
 
-`, manager.Cmd.Process.Pid, managerBinary, strings.Join(args, " "), kubeconfig, kubeconfig)
+`, manager.Cmd.Process.Pid, managerBinary, strings.Join(args, " "), kubeconfig,
+		area.URL, devenv.WebUser, area.Provider.Issuer(), devoidc.Banner,
+		strings.TrimRight(logins.String(), "\n"), kubeconfig)
 
 	select {
 	case <-manager.Exited():
@@ -161,9 +235,52 @@ dev: Ctrl-C stops everything.
 		return 1
 	case <-ctx.Done():
 	}
-	log.Print("stopping the manager")
-	stop(manager)
+	log.Print("stopping the client area and the manager")
 	return 0
+}
+
+// applySamples creates the objects of the samples directory (not its
+// subdirectories), in file order, as `kubectl apply -f` does twice in the
+// README: a namespaced object waits for its namespace, which the operator
+// creates for its Account.
+func applySamples(ctx context.Context, c client.Client, dir string) error {
+	objects, err := testenv.ReadManifests(dir)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objects {
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			err := waitForNamespace(ctx, c, obj.GetNamespace())
+			if err == nil {
+				err = c.Create(ctx, obj.DeepCopy())
+			}
+			if err == nil || apierrors.IsAlreadyExists(err) {
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("%s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// waitForNamespace tells whether a namespace exists and is active; "" (a
+// cluster-scoped object) always does.
+func waitForNamespace(ctx context.Context, c client.Client, name string) error {
+	if name == "" {
+		return nil
+	}
+	ns := &corev1.Namespace{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+		return fmt.Errorf("waiting for the namespace %s: %w", name, err)
+	}
+	if ns.Status.Phase != corev1.NamespaceActive {
+		return fmt.Errorf("the namespace %s is %s", name, ns.Status.Phase)
+	}
+	return nil
 }
 
 // stop stops a process, logging what went wrong.

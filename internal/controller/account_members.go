@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -12,8 +13,9 @@ import (
 )
 
 // listMembers writes the account's "user management" view (A6): the owner,
-// then one line per user with a Membership, in user order: the Membership
-// that counts for that user (M4).
+// then one line per person with a Membership, the Membership that counts for
+// that person (M4): Users in user order, then the invitations by e-mail
+// address that no User has claimed yet (M6), in address order.
 func (r *accountReconciler) listMembers(ctx context.Context, s *accountScope) (ctrl.Result, error) {
 	account := s.account
 	members := []clientareav1alpha1.AccountMember{{
@@ -25,16 +27,23 @@ func (r *accountReconciler) listMembers(ctx context.Context, s *accountScope) (c
 			return ctrl.Result{}, err
 		}
 		for _, m := range countingMemberships(memberships.Items) {
-			if string(m.Spec.User) == string(account.Spec.Owner) {
+			user := memberUser(m)
+			if user == string(account.Spec.Owner) {
 				continue // the owner's own membership grants nothing (M4)
 			}
+			email := m.Status.Email
+			if email == "" {
+				email = invitedEmail(&m)
+			}
 			members = append(members, clientareav1alpha1.AccountMember{
-				User: string(m.Spec.User), Email: m.Status.Email, Role: clientareav1alpha1.RoleMember,
+				User: user, Email: email, Role: clientareav1alpha1.RoleMember,
 				Permissions: slices.Clone(m.Spec.Permissions), State: m.Status.State,
 			})
 		}
 	}
-	slices.SortStableFunc(members[1:], func(a, b clientareav1alpha1.AccountMember) int { return strings.Compare(a.User, b.User) })
+	slices.SortStableFunc(members[1:], func(a, b clientareav1alpha1.AccountMember) int {
+		return cmp.Or(cmpBool(a.User == "", b.User == ""), strings.Compare(a.User, b.User), strings.Compare(a.Email, b.Email))
+	})
 	for i := range members {
 		if members[i].State == "" {
 			members[i].State = clientareav1alpha1.MembershipPending // not yet reconciled

@@ -20,6 +20,7 @@ const (
 	indexAccountBillingTarget  = "spec.billingContactRef"
 	indexAccountBillingAccount = "spec.billingContactRef.account"
 	indexMembershipUser        = "spec.user"
+	indexMembershipEmail       = "spec.email.lower"
 	indexUserEmail             = "spec.email.lower"
 	indexDomainHolder          = "spec.holderRef.name"
 	indexDomainName            = "status.domainName"
@@ -44,7 +45,10 @@ var fieldIndexes = []fieldIndex{
 		return billingAccount(obj.(*clientareav1alpha1.Account))
 	}},
 	{&clientareav1alpha1.Membership{}, indexMembershipUser, func(obj client.Object) []string {
-		return []string{string(obj.(*clientareav1alpha1.Membership).Spec.User)}
+		return nonEmpty(string(obj.(*clientareav1alpha1.Membership).Spec.User))
+	}},
+	{&clientareav1alpha1.Membership{}, indexMembershipEmail, func(obj client.Object) []string {
+		return nonEmpty(invitedEmail(obj.(*clientareav1alpha1.Membership)))
 	}},
 	{&clientareav1alpha1.User{}, indexUserEmail, func(obj client.Object) []string {
 		return []string{normalizedEmail(obj.(*clientareav1alpha1.User))}
@@ -101,6 +105,20 @@ func normalizedEmail(user *clientareav1alpha1.User) string {
 	return strings.ToLower(string(user.Spec.Email))
 }
 
+// invitedEmail is the address an invitation by e-mail names (M6), in the
+// form addresses are claimed in; "" for a membership by user name.
+func invitedEmail(membership *clientareav1alpha1.Membership) string {
+	return strings.ToLower(string(membership.Spec.Email))
+}
+
+// nonEmpty is the index value of a field, and none for an empty one.
+func nonEmpty(value string) []string {
+	if value == "" {
+		return nil
+	}
+	return []string{value}
+}
+
 // lookup maps an event on one object to the reconcile requests of the
 // objects it concerns, through the indexes above.
 type lookup struct {
@@ -111,6 +129,27 @@ type lookup struct {
 // accountsOwnedBy maps a User to the Accounts it owns.
 func (l lookup) accountsOwnedBy(ctx context.Context, user client.Object) []reconcile.Request {
 	return listRequests(ctx, l.reader, &clientareav1alpha1.AccountList{}, client.MatchingFields{indexAccountOwner: user.GetName()})
+}
+
+// usersOfAccount maps an Account to its owner and to the Users of its
+// active memberships, whose status.accounts show the account (U2, A6).
+func (l lookup) usersOfAccount(ctx context.Context, obj client.Object) []reconcile.Request {
+	account := obj.(*clientareav1alpha1.Account)
+	requests := []reconcile.Request{{NamespacedName: client.ObjectKey{Name: string(account.Spec.Owner)}}}
+	if account.Status.Namespace == "" {
+		return requests
+	}
+	memberships := &clientareav1alpha1.MembershipList{}
+	if err := l.reader.List(ctx, memberships, client.InNamespace(account.Status.Namespace)); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing an account's memberships for a watch")
+		return requests
+	}
+	for _, membership := range memberships.Items {
+		if membership.Status.State == clientareav1alpha1.MembershipActive && membership.Status.User != "" {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKey{Name: membership.Status.User}})
+		}
+	}
+	return requests
 }
 
 // accountsBillingTo maps a Contact to the Accounts that bill to it (A7).
@@ -135,17 +174,95 @@ func (l lookup) usersWithEmailOf(ctx context.Context, claim client.Object) []rec
 	return listRequests(ctx, l.reader, &clientareav1alpha1.UserList{}, client.MatchingFields{indexUserEmail: email})
 }
 
-// membershipsOfUser maps a User to its Memberships in every account.
+// membershipsOfUser maps a User to its Memberships in every account: those
+// that name it and the invitations to the address it holds (M6).
 func (l lookup) membershipsOfUser(ctx context.Context, user client.Object) []reconcile.Request {
-	return listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.MatchingFields{indexMembershipUser: user.GetName()})
+	requests := listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.MatchingFields{indexMembershipUser: user.GetName()})
+	if email := user.(*clientareav1alpha1.User).Status.Email; email != "" {
+		requests = append(requests, listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.MatchingFields{indexMembershipEmail: email})...)
+	}
+	return requests
 }
 
-// membershipsOfSameUser maps a Membership to every Membership of its user in
-// its account: which of them counts (M4) depends on the others.
+// membershipsInvitingClaimed maps an EmailClaim to the invitations to its
+// address in every account: a claim that appears activates them, one that
+// goes makes them pending again (M6).
+func (l lookup) membershipsInvitingClaimed(ctx context.Context, claim client.Object) []reconcile.Request {
+	email := string(claim.(*clientareav1alpha1.EmailClaim).Spec.Email)
+	return listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.MatchingFields{indexMembershipEmail: email})
+}
+
+// membershipsOfSameUser maps a Membership to every Membership of the same
+// person in its account, by user name or by address (M6): which of them
+// counts (M4) depends on the others.
 func (l lookup) membershipsOfSameUser(ctx context.Context, membership client.Object) []reconcile.Request {
-	user := string(membership.(*clientareav1alpha1.Membership).Spec.User)
-	return listRequests(ctx, l.reader, &clientareav1alpha1.MembershipList{}, client.InNamespace(membership.GetNamespace()),
-		client.MatchingFields{indexMembershipUser: user})
+	same, err := membershipsOfSamePerson(ctx, l.reader, membership.(*clientareav1alpha1.Membership))
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing the memberships of one person for a watch")
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(same))
+	for i := range same {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&same[i])})
+	}
+	return requests
+}
+
+// person is whom a Membership is for: a User's name, the address it names
+// or the User holds, or both once an invitation's address is claimed (M6).
+type person struct {
+	user  string
+	email string
+}
+
+// invitee resolves whom a Membership is for, from the cache: a membership by
+// user name is that User's, with the address the User holds; an invitation
+// by e-mail is the address's, and the User's that claimed it (M6).
+func invitee(ctx context.Context, reader client.Reader, membership *clientareav1alpha1.Membership) (person, error) {
+	if membership.Spec.User != "" {
+		p := person{user: string(membership.Spec.User)}
+		user := &clientareav1alpha1.User{}
+		if err := reader.Get(ctx, client.ObjectKey{Name: p.user}, user); err != nil {
+			return p, client.IgnoreNotFound(err)
+		}
+		p.email = user.Status.Email
+		return p, nil
+	}
+	p := person{email: invitedEmail(membership)}
+	claim := &clientareav1alpha1.EmailClaim{}
+	if err := reader.Get(ctx, client.ObjectKey{Name: clientareav1alpha1.EmailClaimName(p.email)}, claim); err != nil {
+		return p, client.IgnoreNotFound(err)
+	}
+	p.user = string(claim.Spec.User)
+	return p, nil
+}
+
+// membershipsOfSamePerson lists the Memberships in the namespace of
+// membership that are for the same person: by its user name, or by its
+// address (M4, M6). membership itself is among them once it is cached.
+func membershipsOfSamePerson(ctx context.Context, reader client.Reader, membership *clientareav1alpha1.Membership) ([]clientareav1alpha1.Membership, error) {
+	p, err := invitee(ctx, reader, membership)
+	if err != nil {
+		return nil, err
+	}
+	var same []clientareav1alpha1.Membership
+	seen := map[string]bool{}
+	for _, field := range []struct{ index, value string }{{indexMembershipUser, p.user}, {indexMembershipEmail, p.email}} {
+		if field.value == "" {
+			continue
+		}
+		list := &clientareav1alpha1.MembershipList{}
+		if err := reader.List(ctx, list, client.InNamespace(membership.Namespace), client.MatchingFields{field.index: field.value}); err != nil {
+			return nil, err
+		}
+		for _, m := range list.Items {
+			if !seen[m.Name] {
+				seen[m.Name] = true
+				same = append(same, m)
+			}
+		}
+	}
+	return same, nil
 }
 
 // membershipsOfAccount maps an Account to the Memberships in its namespace,

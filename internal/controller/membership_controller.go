@@ -23,7 +23,8 @@ import (
 const membershipFinalizer = "clientarea.dev/membership"
 
 // membershipReconciler turns each Membership's permissions into RoleBindings
-// in the account namespace for the user's e-mail address, and nothing more (M2).
+// in the account namespace for the user's e-mail address, and nothing more
+// (M2); an invitation by e-mail address waits for a User to claim it (M6).
 type membershipReconciler struct {
 	client.Client
 	Clock      clock.PassiveClock
@@ -62,7 +63,7 @@ func (r *membershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err := r.grant(ctx, membership, verdict.grants(membership)); err != nil {
 		return ctrl.Result{}, err
 	}
-	membership.Status.State, membership.Status.Email = verdict.state, verdict.email
+	membership.Status.State, membership.Status.Email, membership.Status.User = verdict.state, verdict.email, verdict.user
 	readyStatus := metav1.ConditionFalse
 	if verdict.state == clientareav1alpha1.MembershipActive {
 		readyStatus = metav1.ConditionTrue
@@ -78,7 +79,10 @@ type verdict struct {
 	state   clientareav1alpha1.MembershipState
 	reason  clientareav1alpha1.MembershipConditionReason
 	message string
-	email   string
+	// email is the address granted, user the User the membership is for
+	// (status.user), when known.
+	email string
+	user  string
 }
 
 // grants are the RoleBindings an active membership asks for: one per
@@ -102,29 +106,62 @@ func inactive(reason clientareav1alpha1.MembershipConditionReason, format string
 	return verdict{state: clientareav1alpha1.MembershipInactive, reason: reason, message: fmt.Sprintf(format, args...)}
 }
 
-// evaluate decides whether the membership grants anything, and to whom.
+// evaluate decides whether the membership grants anything, and to whom: the
+// User it names, or for an invitation by e-mail address the User that
+// claimed the address (M6). The owner and duplicate rules (M4) apply to that
+// User, whichever way the membership names it.
 func (r *membershipReconciler) evaluate(ctx context.Context, membership *clientareav1alpha1.Membership) (verdict, error) {
 	account, err := accountOfNamespace(ctx, r.Client, membership.Namespace)
 	if err != nil || account == nil || !account.DeletionTimestamp.IsZero() {
 		return inactive(clientareav1alpha1.MembershipReasonNotAnAccountNamespace, "namespace %s is not an account namespace", membership.Namespace), err
 	}
-	if string(account.Spec.Owner) == string(membership.Spec.User) {
-		return inactive(clientareav1alpha1.MembershipReasonIsOwner, "%s owns account %s and has every permission already", membership.Spec.User, account.Name), nil
+	invited, err := invitee(ctx, r.Client, membership)
+	if err != nil {
+		return verdict{}, err
+	}
+	v, err := r.decide(ctx, membership, account, invited)
+	v.user = invited.user
+	return v, err
+}
+
+// decide is evaluate's verdict for the person the membership resolved to.
+func (r *membershipReconciler) decide(ctx context.Context, membership *clientareav1alpha1.Membership, account *clientareav1alpha1.Account,
+	invited person) (verdict, error) {
+	byEmail := membership.Spec.Email != ""
+	who := invited.user
+	if byEmail {
+		who = invitedEmail(membership)
+	}
+	if invited.user != "" && string(account.Spec.Owner) == invited.user {
+		return inactive(clientareav1alpha1.MembershipReasonIsOwner, "%s owns account %s and has every permission already", who, account.Name), nil
 	}
 	if counting, err := r.countingMembershipOf(ctx, membership); err != nil || counting != membership.Name {
-		return inactive(clientareav1alpha1.MembershipReasonDuplicate, "Membership %s already gives %s access to this account", counting, membership.Spec.User), err
+		return inactive(clientareav1alpha1.MembershipReasonDuplicate, "Membership %s already gives %s access to this account", counting, who), err
 	}
 	if expiresAt := membership.Spec.ExpiresAt; expiresAt != nil && !r.Clock.Now().Before(expiresAt.Time) {
 		return verdict{state: clientareav1alpha1.MembershipExpired, reason: clientareav1alpha1.MembershipReasonExpired,
 			message: "expired at " + formatTime(expiresAt.Time)}, nil
 	}
+	invitationPending := verdict{state: clientareav1alpha1.MembershipPending, reason: clientareav1alpha1.MembershipReasonInvitationPending,
+		message: fmt.Sprintf("invitation: no User has claimed %s yet", who)}
+	if invited.user == "" {
+		return invitationPending, nil
+	}
 	user := &clientareav1alpha1.User{}
-	if err := r.Get(ctx, client.ObjectKey{Name: string(membership.Spec.User)}, user); err != nil {
-		if apierrors.IsNotFound(err) {
-			return verdict{state: clientareav1alpha1.MembershipPending, reason: clientareav1alpha1.MembershipReasonUserNotFound,
-				message: fmt.Sprintf("invitation: User %s does not exist yet", membership.Spec.User)}, nil
+	if err := r.Get(ctx, client.ObjectKey{Name: invited.user}, user); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return verdict{}, err
 		}
-		return verdict{}, err
+		if byEmail {
+			return invitationPending, nil // a claim whose User is gone: released soon
+		}
+		return verdict{state: clientareav1alpha1.MembershipPending, reason: clientareav1alpha1.MembershipReasonUserNotFound,
+			message: fmt.Sprintf("invitation: User %s does not exist yet", invited.user)}, nil
+	}
+	if byEmail && (user.Status.Email != invited.email || !user.DeletionTimestamp.IsZero()) {
+		// The claim's User does not hold the address (yet, or any more):
+		// access goes to the address only while a User holds it (U1, U4).
+		return invitationPending, nil
 	}
 	if user.Status.Email == "" || !user.DeletionTimestamp.IsZero() {
 		return verdict{state: clientareav1alpha1.MembershipPending, reason: clientareav1alpha1.MembershipReasonEmailNotClaimed,
@@ -135,13 +172,13 @@ func (r *membershipReconciler) evaluate(ctx context.Context, membership *clienta
 }
 
 // countingMembershipOf names the Membership that counts among those of the
-// same user in the namespace (M4).
+// same person in the namespace, by user name or by address (M4, M6).
 func (r *membershipReconciler) countingMembershipOf(ctx context.Context, membership *clientareav1alpha1.Membership) (string, error) {
-	same := &clientareav1alpha1.MembershipList{}
-	if err := r.List(ctx, same, client.InNamespace(membership.Namespace), client.MatchingFields{indexMembershipUser: string(membership.Spec.User)}); err != nil {
+	same, err := membershipsOfSamePerson(ctx, r.Client, membership)
+	if err != nil {
 		return "", err
 	}
-	return countingMembership(same.Items, membership), nil
+	return countingMembership(same, membership), nil
 }
 
 func (r *membershipReconciler) grant(ctx context.Context, membership *clientareav1alpha1.Membership, grants []grant) error {
@@ -167,8 +204,9 @@ func permissionWord(permission clientareav1alpha1.Permission) string {
 	return PermissionClusterRole(permission)[len(permissionClusterRolePrefix):]
 }
 
-// SetupWithManager watches Memberships, their RoleBindings, their Users, and
-// the Accounts whose owner decides whether a membership counts.
+// SetupWithManager watches Memberships, their RoleBindings, their Users, the
+// claims of invited addresses, and the Accounts whose owner decides whether
+// a membership counts.
 func (r *membershipReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	l := lookup{reader: r.Client, namespaces: r.namespaces}
 	return ctrl.NewControllerManagedBy(mgr).
@@ -178,6 +216,8 @@ func (r *membershipReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&clientareav1alpha1.Membership{}, handler.EnqueueRequestsFromMapFunc(l.membershipsOfSameUser)).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&clientareav1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(l.membershipsOfUser)).
+		// An invitation by e-mail waits for a User to claim its address (M6).
+		Watches(&clientareav1alpha1.EmailClaim{}, handler.EnqueueRequestsFromMapFunc(l.membershipsInvitingClaimed)).
 		Watches(&clientareav1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(l.membershipsOfAccount)).
 		Named("membership").
 		Complete(r)

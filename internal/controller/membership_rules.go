@@ -30,17 +30,36 @@ func countingMembership(sameUser []clientareav1alpha1.Membership, membership *cl
 	return slices.MinFunc(append(candidates, *membership), countsBefore).Name
 }
 
-// countingMemberships is the Membership that counts for each user, in user
-// order.
+// countingMemberships is the Membership that counts for each person (M4):
+// a User, whichever way its memberships name it (by user name, or by an
+// invitation to the address it claimed, M6), or an invited address that no
+// User has claimed yet; in person order.
 func countingMemberships(memberships []clientareav1alpha1.Membership) []clientareav1alpha1.Membership {
+	key := func(m clientareav1alpha1.Membership) string {
+		if user := memberUser(m); user != "" {
+			return "user:" + user
+		}
+		return "email:" + invitedEmail(&m)
+	}
 	sorted := slices.Clone(memberships)
 	slices.SortFunc(sorted, func(a, b clientareav1alpha1.Membership) int {
-		if c := strings.Compare(string(a.Spec.User), string(b.Spec.User)); c != 0 {
+		if c := strings.Compare(key(a), key(b)); c != 0 {
 			return c
 		}
 		return countsBefore(a, b)
 	})
-	return slices.CompactFunc(sorted, func(a, b clientareav1alpha1.Membership) bool { return a.Spec.User == b.Spec.User })
+	return slices.CompactFunc(sorted, func(a, b clientareav1alpha1.Membership) bool { return key(a) == key(b) })
+}
+
+// memberUser is the User a Membership is for, as far as the membership
+// controller resolved it: the User it names, or the one that claimed the
+// address it invites (status.user, M6); "" for an invitation that no User
+// has claimed.
+func memberUser(m clientareav1alpha1.Membership) string {
+	if m.Spec.User != "" {
+		return string(m.Spec.User)
+	}
+	return m.Status.User
 }
 
 func cmpBool(a, b bool) int {

@@ -76,6 +76,10 @@ func CacheOptions() cache.Options {
 			&rbacv1.RoleBinding{}:    {Label: managed},
 			&rbacv1.Role{}:           {Label: managed},
 			&corev1.ServiceAccount{}: {Label: managed},
+			// The web front end's impersonator role and each User's access
+			// objects (webaccess_controller.go), never the cluster's others.
+			&rbacv1.ClusterRole{}:        {Label: managed},
+			&rbacv1.ClusterRoleBinding{}: {Label: managed},
 		},
 	}
 }
@@ -176,5 +180,7 @@ func controllers(mgr ctrl.Manager, opts Options) []namedController {
 		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, namespaces: namespaces}},
 		{"price list", &priceListReconciler{Client: c}},
 		{"ownership transfer", &ownershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},
+		{"web impersonator", &webImpersonatorReconciler{Client: c, APIReader: apiReader}},
+		{"user web access", &userWebAccessReconciler{Client: c}},
 	}
 }

@@ -2,8 +2,6 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,9 +13,12 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -74,19 +75,11 @@ func (r *userReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	return result, err
 }
 
-// emailClaimName is the EmailClaim name for an address: a hash, because an
-// address is not a valid object name, and of the lower-cased address, so
-// that Anna@X and anna@x collide.
-func emailClaimName(email string) string {
-	sum := sha256.Sum256([]byte(email))
-	return "email-" + hex.EncodeToString(sum[:20])
-}
-
 // claimEmail claims the user's address, releases any address it held before
 // (U4), and grants nothing while another User holds it (U1).
 func (r *userReconciler) claimEmail(ctx context.Context, s *userScope) (ctrl.Result, error) {
 	user, email := s.user, normalizedEmail(s.user)
-	name := emailClaimName(email)
+	name := clientareav1alpha1.EmailClaimName(email)
 	if err := r.releaseClaims(ctx, user, name); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -154,27 +147,38 @@ func (r *userReconciler) releaseIfStale(ctx context.Context, claim *clientareav1
 	return true, releaseClaim(ctx, r.Client, claim)
 }
 
-// listAccounts lists every account the user owns or is a member of (U2).
+// listAccounts lists every account the user owns or is a member of (U2):
+// by a membership that names it, or by an invitation to the address it
+// holds (M6); each with the account's display name and customer number
+// (A6), for the choice after login.
 func (r *userReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.Result, error) {
 	owned := &clientareav1alpha1.AccountList{}
 	if err := r.List(ctx, owned, client.MatchingFields{indexAccountOwner: s.user.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
-	memberships := &clientareav1alpha1.MembershipList{}
-	if err := r.List(ctx, memberships, client.MatchingFields{indexMembershipUser: s.user.Name}); err != nil {
+	memberships, err := r.membershipsOf(ctx, s.user)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	accounts := make([]clientareav1alpha1.UserAccount, 0, len(owned.Items)+len(memberships.Items))
+	accounts := make([]clientareav1alpha1.UserAccount, 0, len(owned.Items)+len(memberships))
 	for _, account := range owned.Items {
-		accounts = append(accounts, clientareav1alpha1.UserAccount{Account: account.Name, Namespace: account.Status.Namespace, Role: clientareav1alpha1.RoleOwner})
+		accounts = append(accounts, clientareav1alpha1.UserAccount{Account: account.Name, Namespace: account.Status.Namespace, Role: clientareav1alpha1.RoleOwner,
+			DisplayName: account.Spec.DisplayName, CustomerNumber: account.Status.CustomerNumber})
 	}
-	for _, membership := range memberships.Items {
-		account, ok := r.namespaces.accountOf(membership.Namespace)
-		if !ok || membership.Status.State != clientareav1alpha1.MembershipActive {
+	for _, membership := range memberships {
+		name, ok := r.namespaces.accountOf(membership.Namespace)
+		if !ok || membership.Status.State != clientareav1alpha1.MembershipActive || membership.Status.User != s.user.Name {
 			continue
 		}
-		accounts = append(accounts, clientareav1alpha1.UserAccount{Account: account, Namespace: membership.Namespace, Role: clientareav1alpha1.RoleMember,
-			Permissions: slices.Clone(membership.Spec.Permissions)})
+		entry := clientareav1alpha1.UserAccount{Account: name, Namespace: membership.Namespace, Role: clientareav1alpha1.RoleMember,
+			Permissions: slices.Clone(membership.Spec.Permissions)}
+		account := &clientareav1alpha1.Account{}
+		if err := r.Get(ctx, client.ObjectKey{Name: name}, account); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, err
+		} else if err == nil {
+			entry.DisplayName, entry.CustomerNumber = account.Spec.DisplayName, account.Status.CustomerNumber
+		}
+		accounts = append(accounts, entry)
 	}
 	// Owner before member for the same account, so that the one entry per
 	// account kept below is the same on every reconcile, and an owner's own
@@ -187,6 +191,23 @@ func (r *userReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.R
 	})
 	s.user.Status.Accounts = slices.CompactFunc(accounts, func(a, b clientareav1alpha1.UserAccount) bool { return a.Account == b.Account })
 	return ctrl.Result{}, nil
+}
+
+// membershipsOf lists the memberships that name the user and the
+// invitations to the address it holds (M6), from the cache.
+func (r *userReconciler) membershipsOf(ctx context.Context, user *clientareav1alpha1.User) ([]clientareav1alpha1.Membership, error) {
+	byUser := &clientareav1alpha1.MembershipList{}
+	if err := r.List(ctx, byUser, client.MatchingFields{indexMembershipUser: user.Name}); err != nil {
+		return nil, err
+	}
+	if user.Status.Email == "" {
+		return byUser.Items, nil
+	}
+	byEmail := &clientareav1alpha1.MembershipList{}
+	if err := r.List(ctx, byEmail, client.MatchingFields{indexMembershipEmail: user.Status.Email}); err != nil {
+		return nil, err
+	}
+	return append(byUser.Items, byEmail.Items...), nil
 }
 
 // holdOwnerDeletion holds the deletion of an owner until its accounts have
@@ -241,12 +262,38 @@ func (r *userReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&clientareav1alpha1.EmailClaim{}, handler.EnqueueRequestsFromMapFunc(l.usersWithEmailOf)).
 		// status.accounts (U2): a burst of account and membership changes
 		// is written once.
-		Watches(&clientareav1alpha1.Account{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
-			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: string(obj.(*clientareav1alpha1.Account).Spec.Owner)}}}
-		})).
+		// An account's owner, and its members, whose entries show the
+		// account's display name and customer number (A6).
+		Watches(&clientareav1alpha1.Account{}, enqueueBatched(r.BatchPeriod, l.usersOfAccount), builder.WithPredicates(accountListedChange)).
 		Watches(&clientareav1alpha1.Membership{}, enqueueBatched(r.BatchPeriod, func(_ context.Context, obj client.Object) []reconcile.Request {
-			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: string(obj.(*clientareav1alpha1.Membership).Spec.User)}}}
+			return userOfMembership(obj.(*clientareav1alpha1.Membership))
 		})).
 		Named("user").
 		Complete(r)
+}
+
+// userOfMembership maps a Membership to the User it names or, for an
+// invitation by e-mail, the User that claimed the address (M6).
+func userOfMembership(membership *clientareav1alpha1.Membership) []reconcile.Request {
+	user := string(membership.Spec.User)
+	if user == "" {
+		user = membership.Status.User
+	}
+	if user == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: user}}}
+}
+
+// accountListedChange lets through the Account changes that a User's
+// status.accounts shows or depends on: creation and deletion, the owner,
+// the namespace, the display name and the customer number (U2, A6), and
+// no other status write.
+var accountListedChange = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, cur := e.ObjectOld.(*clientareav1alpha1.Account), e.ObjectNew.(*clientareav1alpha1.Account)
+		return old.Spec.Owner != cur.Spec.Owner || old.Spec.DisplayName != cur.Spec.DisplayName ||
+			old.Status.Namespace != cur.Status.Namespace || old.Status.CustomerNumber != cur.Status.CustomerNumber ||
+			old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero() || !slices.Equal(old.Finalizers, cur.Finalizers)
+	},
 }

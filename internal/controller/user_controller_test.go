@@ -133,18 +133,24 @@ var _ = Describe("User controller", func() {
 			Spec:       clientareav1alpha1.MembershipSpec{User: clientareav1alpha1.ObjectName(bernd.Name), Permissions: []clientareav1alpha1.Permission{clientareav1alpha1.PermissionInvoices}},
 		})
 
+		// A6: each entry shows the account's display name and customer number.
+		eventuallyReady(customer)
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(agency), agency)).To(Succeed())
 		eventually(func(g Gomega) []clientareav1alpha1.UserAccount {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(anna), anna)).To(Succeed())
 			return anna.Status.Accounts
 		}).Should(ConsistOf(
-			clientareav1alpha1.UserAccount{Account: agency.Name, Namespace: namespacePrefix + agency.Name, Role: clientareav1alpha1.RoleOwner},
-			clientareav1alpha1.UserAccount{Account: customer.Name, Namespace: namespacePrefix + customer.Name, Role: clientareav1alpha1.RoleOwner},
+			clientareav1alpha1.UserAccount{Account: agency.Name, Namespace: namespacePrefix + agency.Name, Role: clientareav1alpha1.RoleOwner,
+				DisplayName: agency.Spec.DisplayName, CustomerNumber: agency.Status.CustomerNumber},
+			clientareav1alpha1.UserAccount{Account: customer.Name, Namespace: namespacePrefix + customer.Name, Role: clientareav1alpha1.RoleOwner,
+				DisplayName: customer.Spec.DisplayName, CustomerNumber: customer.Status.CustomerNumber},
 		))
 		eventually(func(g Gomega) []clientareav1alpha1.UserAccount {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(bernd), bernd)).To(Succeed())
 			return bernd.Status.Accounts
 		}).Should(ConsistOf(clientareav1alpha1.UserAccount{
 			Account: agency.Name, Namespace: namespacePrefix + agency.Name, Role: clientareav1alpha1.RoleMember, Permissions: []clientareav1alpha1.Permission{clientareav1alpha1.PermissionInvoices},
+			DisplayName: agency.Spec.DisplayName, CustomerNumber: agency.Status.CustomerNumber,
 		}))
 	})
 

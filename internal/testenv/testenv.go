@@ -90,7 +90,7 @@ func Start(ctx context.Context) (*Env, error) {
 			return nil, e.stopAfter(err)
 		}
 	}
-	for _, file := range []string{"role.yaml", "role_binding.yaml", "operator_namespace_role.yaml", "support.yaml"} {
+	for _, file := range []string{"role.yaml", "role_binding.yaml", "operator_namespace_role.yaml", "operator_cluster_rbac_policy.yaml", "support.yaml"} {
 		if err := ApplyFile(ctx, e.Client, filepath.Join(RepoRoot(), "config", "rbac", file)); err != nil {
 			return nil, e.stopAfter(err)
 		}

@@ -1,0 +1,308 @@
+package controller
+
+import (
+	"context"
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+)
+
+// The client area's web front end acts for a signed-in customer by
+// impersonation (W3): its ServiceAccount (clientarea-web in
+// clientarea-system) is bound, by a ClusterRoleBinding that config/web
+// ships, to the ClusterRole WebImpersonatorClusterRole, whose rules this file
+// keeps. A customer reads, as itself, its own User (status.accounts, the
+// choice after login) and its own EmailClaim, through a ClusterRole and
+// ClusterRoleBinding per User that this file keeps too.
+//
+// Constrained impersonation (KEP-5284; the ConstrainedImpersonation feature
+// gate, beta and on by default since Kubernetes 1.36, which this project
+// requires already for its MutatingAdmissionPolicies) authorises an
+// impersonated request twice: the impersonator needs `impersonate:user-info`
+// on the user name (group authentication.k8s.io, resource users), and
+// `impersonate-on:user-info:<verb>` on what the request touches (its group,
+// resource, namespace and name). The API server tries the constrained modes
+// first and falls back to the legacy `impersonate` verb (core group,
+// resource users), which allows any request as the user: so the role holds
+// no legacy `impersonate` at all, or the constraint would mean nothing.
+// Impersonating a group, a ServiceAccount, a node or anything else needs
+// verbs the role never holds. On a cluster where the feature gate is off,
+// the front end can impersonate nobody: it fails closed.
+
+const (
+	// WebImpersonatorClusterRole is the ClusterRole that the front end's
+	// ServiceAccount is bound to (config/web/impersonator_role.yaml ships it
+	// without rules).
+	WebImpersonatorClusterRole = "clientarea-web-impersonator"
+	// userAccessPrefix begins the name of each User's ClusterRole and
+	// ClusterRoleBinding (UserAccessName).
+	userAccessPrefix = "clientarea-user"
+
+	impersonateUserInfo = "impersonate:user-info"
+	impersonateOnPrefix = "impersonate-on:user-info:"
+)
+
+// UserAccessName is the name of the ClusterRole and ClusterRoleBinding that
+// let a User's claimed address read the User and its EmailClaim.
+func UserAccessName(user string) string { return boundedName(userAccessPrefix, user) }
+
+// WebImpersonatorRules are the rules of WebImpersonatorClusterRole for the
+// claimed addresses (sorted, distinct): impersonating exactly those users,
+// and while impersonating, only requests on this API's resources and the
+// self access reviews with which the front end asks what a customer may do
+// (W5). None at all when no address is claimed: a rule with no
+// resourceNames would allow every user name.
+func WebImpersonatorRules(addresses []string) []rbacv1.PolicyRule {
+	if len(addresses) == 0 {
+		return nil
+	}
+	on := func(verbs ...string) []string {
+		out := make([]string, 0, len(verbs))
+		for _, verb := range verbs {
+			out = append(out, impersonateOnPrefix+verb)
+		}
+		return out
+	}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"users"}, Verbs: []string{impersonateUserInfo}, ResourceNames: slices.Clone(addresses)},
+		{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"*"},
+			Verbs: on("get", "list", "watch", "create", "update", "patch", "delete")},
+		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews", "selfsubjectrulesreviews"}, Verbs: on("create")},
+	}
+}
+
+// Least privilege (G3): the operator writes ClusterRoles and
+// ClusterRoleBindings, whose names (clientarea-user-<user>) RBAC cannot
+// narrow for create, update and delete; the admission policy
+// config/rbac/operator_cluster_rbac_policy.yaml holds its writes to exactly
+// these names and shapes. It needs no `bind`: a User's ClusterRole grants
+// `get` on users and emailclaims, which the operator holds itself. It needs
+// `escalate` on the impersonator role alone, since it holds no impersonation
+// right and must not: RBAC lets nobody write a role with rules beyond their
+// own otherwise.
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=escalate,resourceNames=clientarea-web-impersonator
+// +kubebuilder:rbac:groups=clientarea.dev,resources=emailclaims,verbs=get;list;watch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch
+
+// webImpersonatorReconciler keeps the rules of WebImpersonatorClusterRole
+// equal to WebImpersonatorRules of the claimed addresses (W3). It writes
+// only when they differ (G4).
+type webImpersonatorReconciler struct {
+	client.Client
+	// APIReader reads the role past the cache when it exists without the
+	// operator's label (the cache holds only labelled ClusterRoles).
+	APIReader client.Reader
+}
+
+// Reconcile brings the impersonator role's rules up to date.
+func (r *webImpersonatorReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
+	claims := &clientareav1alpha1.EmailClaimList{}
+	if err := r.List(ctx, claims); err != nil {
+		return ctrl.Result{}, err
+	}
+	addresses := make([]string, 0, len(claims.Items))
+	for _, claim := range claims.Items {
+		if claim.DeletionTimestamp.IsZero() {
+			addresses = append(addresses, string(claim.Spec.Email))
+		}
+	}
+	slices.Sort(addresses)
+	want := WebImpersonatorRules(slices.Compact(addresses))
+
+	role := &rbacv1.ClusterRole{}
+	key := client.ObjectKey{Name: WebImpersonatorClusterRole}
+	err := r.Get(ctx, key, role)
+	if apierrors.IsNotFound(err) {
+		// Created without rules, then given them: `escalate` is granted on
+		// this one name, and a create request has none yet (the API server
+		// authorises escalate by the request's name).
+		role = &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: WebImpersonatorClusterRole, Labels: managedLabels()}}
+		err = r.Create(ctx, role)
+		if !apierrors.IsAlreadyExists(err) {
+			return ctrl.Result{}, err
+		}
+		// Applied without the operator's label: take it over.
+		err = r.APIReader.Get(ctx, key, role)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if equality.Semantic.DeepEqual(role.Rules, want) && role.AggregationRule == nil && hasManagedLabel(role) {
+		return ctrl.Result{}, nil
+	}
+	role.Rules, role.AggregationRule = want, nil
+	role.Labels = withManagedLabel(role.Labels)
+	return ctrl.Result{}, r.Update(ctx, role)
+}
+
+// SetupWithManager reconciles the impersonator role whenever a claim comes,
+// changes or goes, and when the role itself is changed by hand.
+func (r *webImpersonatorReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	theRole := func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: WebImpersonatorClusterRole}}}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&rbacv1.ClusterRole{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool {
+			return obj.GetName() == WebImpersonatorClusterRole
+		}))).
+		Watches(&clientareav1alpha1.EmailClaim{}, handler.EnqueueRequestsFromMapFunc(theRole)).
+		Named("web-impersonator").
+		Complete(r)
+}
+
+// userWebAccessReconciler keeps, per User that holds an address, the
+// ClusterRole and ClusterRoleBinding UserAccessName(user): the address may
+// get the User and its EmailClaim, and nothing else (W3). Both are
+// controlled by the User, and removed while it holds no address.
+type userWebAccessReconciler struct {
+	client.Client
+}
+
+// Reconcile brings one User's access objects up to date.
+func (r *userWebAccessReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	name := UserAccessName(req.Name)
+	user := &clientareav1alpha1.User{}
+	if err := r.Get(ctx, req.NamespacedName, user); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, err
+	} else if err != nil || !user.DeletionTimestamp.IsZero() || user.Status.Email == "" {
+		// Gone, going, or holding no address: nothing to read as it. The
+		// objects go now, not when the garbage collector gets to them.
+		return ctrl.Result{}, r.remove(ctx, name)
+	}
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"users"}, ResourceNames: []string{user.Name}, Verbs: []string{"get"}},
+			{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"emailclaims"},
+				ResourceNames: []string{clientareav1alpha1.EmailClaimName(user.Status.Email)}, Verbs: []string{"get"}},
+		},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user.Status.Email}},
+	}
+	for _, obj := range []client.Object{role, binding} {
+		if err := controllerutil.SetControllerReference(user, obj, r.Scheme()); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	// The role first: the API server checks a binding against its role.
+	if err := r.ensureRole(ctx, role); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.ensureBinding(ctx, binding)
+}
+
+// ensureRole creates the role, or corrects it when it drifted.
+func (r *userWebAccessReconciler) ensureRole(ctx context.Context, want *rbacv1.ClusterRole) error {
+	current := &rbacv1.ClusterRole{}
+	if err := r.Get(ctx, client.ObjectKeyFromObject(want), current); apierrors.IsNotFound(err) {
+		// One made a moment ago and not yet in the cache exists already:
+		// its event brings us back.
+		return client.IgnoreAlreadyExists(r.Create(ctx, want))
+	} else if err != nil {
+		return err
+	}
+	if equality.Semantic.DeepEqual(current.Rules, want.Rules) && current.AggregationRule == nil && sameControl(current, want) {
+		return nil
+	}
+	current.Rules, current.AggregationRule, current.OwnerReferences = want.Rules, nil, want.OwnerReferences
+	current.Labels = withManagedLabel(current.Labels)
+	return r.Update(ctx, current)
+}
+
+// ensureBinding creates the binding, or corrects it when it drifted. A
+// binding's role cannot change: one that names another is replaced.
+func (r *userWebAccessReconciler) ensureBinding(ctx context.Context, want *rbacv1.ClusterRoleBinding) error {
+	current := &rbacv1.ClusterRoleBinding{}
+	if err := r.Get(ctx, client.ObjectKeyFromObject(want), current); apierrors.IsNotFound(err) {
+		return client.IgnoreAlreadyExists(r.Create(ctx, want))
+	} else if err != nil {
+		return err
+	}
+	if current.RoleRef != want.RoleRef {
+		uid := current.UID
+		return client.IgnoreNotFound(r.Delete(ctx, current, client.Preconditions{UID: &uid})) // the watch brings us back to create it
+	}
+	if equality.Semantic.DeepEqual(current.Subjects, want.Subjects) && sameControl(current, want) {
+		return nil
+	}
+	current.Subjects, current.OwnerReferences = want.Subjects, want.OwnerReferences
+	current.Labels = withManagedLabel(current.Labels)
+	return r.Update(ctx, current)
+}
+
+// remove deletes a User's access objects, where they exist.
+func (r *userWebAccessReconciler) remove(ctx context.Context, name string) error {
+	for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{}} {
+		if err := r.Get(ctx, client.ObjectKey{Name: name}, obj); apierrors.IsNotFound(err) {
+			continue // nothing to write (G4)
+		} else if err != nil {
+			return err
+		}
+		uid := obj.GetUID()
+		if err := client.IgnoreNotFound(r.Delete(ctx, obj, client.Preconditions{UID: &uid})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetupWithManager watches Users and the access objects they control.
+func (r *userWebAccessReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&clientareav1alpha1.User{}, builder.WithPredicates(userAddressChange)).
+		Owns(&rbacv1.ClusterRole{}).
+		Owns(&rbacv1.ClusterRoleBinding{}).
+		Named("user-web-access").
+		Complete(r)
+}
+
+// userAddressChange lets through the User changes that decide its access
+// objects: the address it holds and its deletion, and no status.accounts
+// write.
+var userAddressChange = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, cur := e.ObjectOld.(*clientareav1alpha1.User), e.ObjectNew.(*clientareav1alpha1.User)
+		return old.Status.Email != cur.Status.Email || old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero() || old.UID != cur.UID
+	},
+}
+
+// managedLabels are the labels of the objects the operator makes, by which
+// its caches select them.
+func managedLabels() map[string]string {
+	return map[string]string{clientareav1alpha1.ManagedByLabel: clientareav1alpha1.ManagedByValue}
+}
+
+func hasManagedLabel(obj client.Object) bool {
+	return obj.GetLabels()[clientareav1alpha1.ManagedByLabel] == clientareav1alpha1.ManagedByValue
+}
+
+func withManagedLabel(labels map[string]string) map[string]string {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[clientareav1alpha1.ManagedByLabel] = clientareav1alpha1.ManagedByValue
+	return labels
+}
+
+// sameControl tells whether current has want's owner references and the
+// operator's label.
+func sameControl(current, want client.Object) bool {
+	return hasManagedLabel(current) && equality.Semantic.DeepEqual(current.GetOwnerReferences(), want.GetOwnerReferences())
+}
