@@ -140,6 +140,9 @@ func main() {
 	flag.DurationVar(&controllerOpts.StatusBatchPeriod, "status-batch-period", controller.DefaultStatusBatchPeriod,
 		"How long changes of related objects wait to be written together into an aggregate status (a User's accounts, "+
 			"an Account's members, a Contact's uses): fewer writes, at the cost of that much delay in those views. 0 writes at once.")
+	flag.StringVar(&controllerOpts.WebServiceAccount, "web-service-account", controller.DefaultWebServiceAccount,
+		"The client area front end's ServiceAccount, <namespace>/<name>: in each account namespace with a domain login, "+
+			"the operator lets it act as that namespace's domain logins (Role "+controller.WebDomainLoginsRole+").")
 	opts := zap.Options{
 		// Production defaults: JSON, info level, stack traces from error level.
 		// --zap-devel switches to human-readable console output.

@@ -101,6 +101,9 @@ const (
 // its only condition: True (Granted) when its permissions are in effect,
 // else False with why (M4, M5, M6). InvitationPending: an invitation by
 // e-mail address (spec.email) waits for a User to claim the address (M6).
+// InvitationExpired: the membership was still pending at
+// spec.invitationExpiresAt; it grants nothing, even when the User appears
+// later (M5).
 type MembershipConditionReason string
 
 const (
@@ -108,6 +111,7 @@ const (
 	MembershipReasonUserNotFound          MembershipConditionReason = "UserNotFound"
 	MembershipReasonEmailNotClaimed       MembershipConditionReason = "EmailNotClaimed"
 	MembershipReasonInvitationPending     MembershipConditionReason = "InvitationPending"
+	MembershipReasonInvitationExpired     MembershipConditionReason = "InvitationExpired"
 	MembershipReasonIsOwner               MembershipConditionReason = "IsOwner"
 	MembershipReasonDuplicate             MembershipConditionReason = "Duplicate"
 	MembershipReasonExpired               MembershipConditionReason = "Expired"
@@ -224,8 +228,8 @@ type Permission string
 const (
 	// PermissionInvoices lets a member read the account's invoices ("only invoices").
 	PermissionInvoices Permission = "Invoices"
-	// PermissionDomains lets a member manage the account's domains and read the
-	// contacts that hold them ("only domains").
+	// PermissionDomains lets a member manage the account's domains, read the
+	// contacts that hold them and the domains' login passwords ("only domains").
 	PermissionDomains Permission = "Domains"
 	// PermissionContacts lets a member manage the account's contacts.
 	PermissionContacts Permission = "Contacts"

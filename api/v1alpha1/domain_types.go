@@ -56,6 +56,20 @@ type DomainSpec struct {
 	// +kubebuilder:validation:MinItems=2
 	// +kubebuilder:validation:MaxItems=13
 	NameServers []DomainName `json:"nameServers"`
+
+	// loginPasswordGeneration asks for a new domain password (D5, W7): when
+	// it is greater than status.loginPasswordGeneration, the operator draws
+	// a new random password, replaces the Secret named by
+	// status.authCodeSecret and the DomainCredential's hash, which ends
+	// every open session of the domain login, and then records the
+	// generation in status.loginPasswordGeneration. It only increases. The
+	// account's owner and its members with Domains change it; the domain
+	// login cannot (D7).
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self >= oldSelf",message="spec.loginPasswordGeneration only increases: raise it by one for a new domain password"
+	LoginPasswordGeneration int32 `json:"loginPasswordGeneration,omitempty"`
 }
 
 // BillingPeriod is one period a domain was registered or renewed for: one
@@ -137,6 +151,14 @@ type DomainStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	AuthCodeSecret string `json:"authCodeSecret,omitempty"`
+
+	// loginPasswordGeneration is the spec.loginPasswordGeneration whose
+	// password is in place: in the Secret and, as a hash, in the
+	// DomainCredential named after the domain name (W7).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	LoginPasswordGeneration int32 `json:"loginPasswordGeneration,omitempty"`
+
 	// billing lists the periods the domain was registered or renewed for,
 	// oldest first: those still waiting for their invoice, and the last
 	// ones invoiced with the invoice's name (I1).

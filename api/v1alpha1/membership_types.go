@@ -28,7 +28,7 @@ type MembershipSpec struct {
 
 	// permissions is the set of permissions given (M1):
 	// Invoices reads invoices ("only invoices");
-	// Domains manages domains and reads contacts ("only domains");
+	// Domains manages domains and reads contacts and the domain logins' passwords ("only domains");
 	// Contacts manages contacts;
 	// Members sees the account's memberships;
 	// All is everything the owner may do in the account except managing
@@ -44,14 +44,26 @@ type MembershipSpec struct {
 	// it does not expire.
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// invitationExpiresAt is when the invitation lapses (M5, M6; the client
+	// area sets it 7 days ahead). A membership still pending at that time
+	// (its User does not exist, or no User has claimed the invited address)
+	// becomes Expired with reason InvitationExpired, grants nothing, and does
+	// not become active when the User appears later. Once the membership has
+	// been active (status.acceptedAt), it no longer matters: access then ends
+	// only at expiresAt. Unset means the invitation does not lapse. It may be
+	// changed: a later time renews a lapsed invitation (it is pending again),
+	// an earlier one withdraws a pending invitation without deleting it.
+	// +optional
+	InvitationExpiresAt *metav1.Time `json:"invitationExpiresAt,omitempty"`
 }
 
 // MembershipStatus is the observed state of a Membership.
 type MembershipStatus struct {
 	// conditions describe the membership: Ready, its only condition, True
 	// (Granted) when its permissions are in effect, else False with why, such
-	// as UserNotFound, InvitationPending, IsOwner, Duplicate or Expired (M4,
-	// M5, M6).
+	// as UserNotFound, InvitationPending, InvitationExpired, IsOwner,
+	// Duplicate or Expired (M4, M5, M6).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -77,6 +89,12 @@ type MembershipStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	User string `json:"user,omitempty"`
+
+	// acceptedAt is when the membership first granted access: the
+	// invitation was accepted. From then on spec.invitationExpiresAt no
+	// longer applies (M5).
+	// +optional
+	AcceptedAt *metav1.Time `json:"acceptedAt,omitempty"`
 }
 
 // Membership gives one User, or an invitee named by e-mail address (M6), a
@@ -91,6 +109,7 @@ type MembershipStatus struct {
 // +kubebuilder:printcolumn:name="Permissions",type=string,JSONPath=`.spec.permissions`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`,priority=1
+// +kubebuilder:printcolumn:name="Invitation Expires",type=string,JSONPath=`.spec.invitationExpiresAt`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Membership struct {
 	metav1.TypeMeta `json:",inline"`

@@ -1,8 +1,12 @@
 package v1alpha1_test
 
 import (
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -43,4 +47,47 @@ var _ = Describe("Invitations by e-mail address at admission (M6, G2)", func() {
 			m.Spec.User, m.Spec.Email = "", "bernd@example.com"
 		}, "spec", "spec.user and spec.email are immutable"),
 	)
+})
+
+var _ = Describe("Invitations that lapse at admission (M5, G2)", func() {
+	invitation := func() *clientareav1alpha1.Membership {
+		m := invitationByEmail()
+		m.Spec.InvitationExpiresAt = &metav1.Time{Time: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+		return m
+	}
+
+	It("M5: accepts an invitation that lapses (spec.invitationExpiresAt), by e-mail address or by User name", func() {
+		Expect(k8sClient.Create(ctx, invitation(), client.DryRunAll)).To(Succeed())
+		byUser := validMembership()
+		byUser.Spec.InvitationExpiresAt = &metav1.Time{Time: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+		Expect(k8sClient.Create(ctx, byUser, client.DryRunAll)).To(Succeed())
+	})
+
+	// invitationExpiresAt is not immutable, by decision: the owner manages
+	// memberships (M3) and could delete and invite again anyway; a later
+	// time renews a lapsed invitation without a second Membership (which
+	// the first would make a duplicate, M4), an earlier one withdraws it.
+	DescribeTable("M5: allows renewing, shortening and removing the lapse time",
+		func(change func(*clientareav1alpha1.Membership)) {
+			Expect(changeAfterCreate(invitation, change)).To(Succeed())
+		},
+		Entry("renewed: a later time", func(m *clientareav1alpha1.Membership) {
+			m.Spec.InvitationExpiresAt = &metav1.Time{Time: time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)}
+		}),
+		Entry("withdrawn: an earlier time", func(m *clientareav1alpha1.Membership) {
+			m.Spec.InvitationExpiresAt = &metav1.Time{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}),
+		Entry("removed: the invitation no longer lapses", func(m *clientareav1alpha1.Membership) { m.Spec.InvitationExpiresAt = nil }),
+	)
+
+	It("M5: refuses a lapse time that is not a time, naming the field", func() {
+		m := &unstructured.Unstructured{}
+		m.SetGroupVersionKind(clientareav1alpha1.GroupVersion.WithKind("Membership"))
+		m.SetNamespace(testNamespace)
+		m.SetGenerateName("membership-")
+		Expect(unstructured.SetNestedField(m.Object, map[string]any{
+			"email": "bernd@example.com", "permissions": []any{"Invoices"}, "invitationExpiresAt": "in a week",
+		}, "spec")).To(Succeed())
+		expectInvalid(k8sClient.Create(ctx, m, client.DryRunAll), "spec.invitationExpiresAt", "")
+	})
 })

@@ -45,6 +45,13 @@ type UserAccount struct {
 	// +kubebuilder:validation:Minimum=1
 	CustomerNumber int64 `json:"customerNumber,omitempty"`
 
+	// ownerEmail is the e-mail address of the account's owner (the
+	// Account's status.ownerEmail, A6), so that a member's User Management
+	// names the owner (W4); empty while the owner holds no address.
+	// +optional
+	// +kubebuilder:validation:MaxLength=254
+	OwnerEmail string `json:"ownerEmail,omitempty"`
+
 	// role is Owner or Member.
 	// +required
 	Role Role `json:"role"`

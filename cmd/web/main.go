@@ -30,7 +30,18 @@ limitations under the License.
 // The client secret is read from --client-secret-file or from the
 // environment variable CLIENTAREA_OIDC_CLIENT_SECRET, never from a flag
 // (flags show in the process list). The provider must redirect back to
-// --url + "/callback".
+// --url + "/callback". --issuer and --url are https; plain http only on a
+// loopback host, for trying it locally.
+//
+// Sign-ins are throttled per client address: the connection's, or, with
+// --client-address-header=X-Forwarded-For (or X-Real-IP), the last value
+// of that header, which the one proxy in front (the ingress) sets. Set it
+// only when nothing reaches the client area but through that proxy.
+//
+// The client area's metrics (the domain login's sign-ins and lock-outs, in
+// the Prometheus format) are served at /metrics on --metrics-listen
+// (default :9090; "0" turns them off), a listener of their own that the
+// ingress does not expose, never on the public --listen.
 //
 // This binary has no development sign-in: the development provider
 // (internal/devoidc) is not linked into it (checked by a test and by CI).
@@ -65,11 +76,11 @@ const secretEnv = "CLIENTAREA_OIDC_CLIENT_SECRET"
 type options struct {
 	issuer, clientID, clientSecretFile, url string
 	listen, kubeconfig                      string
+	metricsListen                           string
 	tlsCert, tlsKey                         string
+	clientAddressHeader                     string
 	sessionIdle, sessionAbsolute            time.Duration
 	shutdownTimeout                         time.Duration
-	qps                                     float64
-	burst                                   int
 }
 
 func main() {
@@ -93,6 +104,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.url, "url", "", "the client area's public base URL, such as https://client.example.com (required); "+
 		"the provider redirects to it + /callback")
 	fs.StringVar(&o.listen, "listen", ":8080", "the address to serve on")
+	fs.StringVar(&o.metricsListen, "metrics-listen", ":9090",
+		"the address to serve the metrics (/metrics) on, apart from --listen and not public; \"0\": no metrics")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "",
 		"a kubeconfig of the client area's own ServiceAccount; empty: the pod's (in-cluster)")
 	fs.StringVar(&o.tlsCert, "tls-cert-file", "", "serve HTTPS with this certificate (with --tls-key-file); "+
@@ -100,8 +113,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.tlsKey, "tls-key-file", "", "the key of --tls-cert-file")
 	fs.DurationVar(&o.sessionIdle, "session-idle-timeout", web.DefaultSessionIdle, "end a session after this long without a request")
 	fs.DurationVar(&o.sessionAbsolute, "session-absolute-timeout", web.DefaultSessionAbsolute, "end a session this long after sign-in")
-	fs.Float64Var(&o.qps, "kube-api-qps", 50, "requests per second to the API server, for all customers together")
-	fs.IntVar(&o.burst, "kube-api-burst", 100, "the burst of --kube-api-qps")
+	fs.StringVar(&o.clientAddressHeader, "client-address-header", "",
+		"a header the one proxy in front sets to the client's address (X-Forwarded-For, X-Real-IP; its last value counts), "+
+			"for throttling sign-ins per client; empty: the connection's address. Only when nothing reaches the client area but through that proxy")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long open requests may finish at shutdown")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -118,16 +132,41 @@ func parseFlags(args []string) (options, error) {
 	if len(missing) > 0 {
 		return o, fmt.Errorf("missing %s", strings.Join(missing, ", "))
 	}
+	if err := checkMetricsListen(o.metricsListen, o.listen); err != nil {
+		return o, err
+	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, errors.New("--tls-cert-file and --tls-key-file go together")
 	}
 	if err := checkURL(o.url); err != nil {
 		return o, err
 	}
+	if err := checkIssuer(o.issuer); err != nil {
+		return o, err
+	}
+	const headerChars = "-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	if h := o.clientAddressHeader; strings.Trim(h, headerChars) != "" {
+		return o, fmt.Errorf("--client-address-header %q: want a header name such as X-Forwarded-For", h)
+	}
 	if o.sessionIdle <= 0 || o.sessionAbsolute < o.sessionIdle {
 		return o, errors.New("the session timeouts must be positive, the absolute one at least the idle one")
 	}
 	return o, nil
+}
+
+// checkMetricsListen accepts "0" (no metrics) or a listen address
+// ([host]:port) other than the public one.
+func checkMetricsListen(metrics, public string) error {
+	if metrics == "0" {
+		return nil
+	}
+	if _, port, err := net.SplitHostPort(metrics); err != nil || port == "" {
+		return fmt.Errorf("--metrics-listen %q: want an address such as :9090, or 0 for no metrics", metrics)
+	}
+	if metrics == public {
+		return fmt.Errorf("--metrics-listen %q: the metrics are not served on the public --listen", metrics)
+	}
+	return nil
 }
 
 // checkURL accepts an https URL, or http on a loopback host (for trying it
@@ -137,14 +176,69 @@ func checkURL(raw string) error {
 	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return fmt.Errorf("--url %q: want a base URL such as https://client.example.com", raw)
 	}
+	if !secureOrLoopback(u) {
+		return fmt.Errorf("--url %q: must be https (the session cookie is Secure); plain http only on localhost", raw)
+	}
+	return nil
+}
+
+// checkIssuer accepts an https issuer URL, or http on a loopback host (a
+// local provider): over plain http anyone on the way could answer for the
+// provider, its discovery, its keys and its tokens, and so sign in as any
+// customer.
+func checkIssuer(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("--issuer %q: want the provider's issuer URL such as https://login.example.com/realms/customers", raw)
+	}
+	if !secureOrLoopback(u) {
+		return fmt.Errorf("--issuer %q: must be https; plain http only on localhost", raw)
+	}
+	return nil
+}
+
+// secureOrLoopback says whether u is https, or http on a loopback host.
+func secureOrLoopback(u *url.URL) bool {
 	if u.Scheme == "https" {
-		return nil
+		return true
 	}
 	host := u.Hostname()
-	if ip := net.ParseIP(host); u.Scheme == "http" && (host == "localhost" || (ip != nil && ip.IsLoopback())) {
-		return nil
+	ip := net.ParseIP(host)
+	return u.Scheme == "http" && (host == "localhost" || (ip != nil && ip.IsLoopback()))
+}
+
+// serveMetrics serves the handler that metrics comes to hold at /metrics
+// on its own listener (503 until it holds one), reporting a failure to
+// served; nil when listen is "0".
+func serveMetrics(listen string, metrics *atomic.Pointer[http.Handler], served chan<- error) (*http.Server, error) {
+	if listen == "0" {
+		return nil, nil
 	}
-	return fmt.Errorf("--url %q: must be https (the session cookie is Secure); plain http only on localhost", raw)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		h := metrics.Load()
+		if h == nil {
+			http.Error(w, "the client area is starting", http.StatusServiceUnavailable)
+			return
+		}
+		(*h).ServeHTTP(w, r)
+	})
+	server := &http.Server{
+		Addr: listen, Handler: mux,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
+	}
+	listener, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	go func() {
+		if err := server.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
+			served <- fmt.Errorf("the metrics listener: %w", err)
+		}
+	}()
+	slog.Info("serving metrics", "address", listener.Addr().String())
+	return server, nil
 }
 
 // clientSecret reads the client secret from the file or the environment.
@@ -190,7 +284,13 @@ func run(args []string) error {
 		return err
 	}
 	kube.UserAgent = "clientarea-web"
-	kube.QPS, kube.Burst = float32(o.qps), o.burst
+	// No client-side rate limit (client-go's would be one bucket for every
+	// customer together, so that one customer's clicks or a flood from one
+	// account would queue every other customer behind it). The API server
+	// limits instead, per customer: its priority and fairness classifies a
+	// request after impersonation, as the impersonated address, whose flows
+	// are distinguished by user.
+	kube.QPS = -1
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -233,7 +333,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() {
 		if o.tlsCert != "" {
 			served <- server.ServeTLS(listener, o.tlsCert, o.tlsKey)
@@ -243,16 +343,27 @@ func run(args []string) error {
 	}()
 	slog.Info("serving", "address", listener.Addr().String(), "url", o.url, "issuer", o.issuer)
 
+	// The metrics, on a listener of their own; 503 until the client area
+	// is built.
+	var metrics atomic.Pointer[http.Handler]
+	metricsServer, err := serveMetrics(o.metricsListen, &metrics, served)
+	if err != nil {
+		_ = server.Close()
+		return err
+	}
+
 	go func() {
 		cfg := web.Config{
 			Kube: kube, Issuer: o.issuer, ClientID: o.clientID, ClientSecret: secret, URL: strings.TrimSuffix(o.url, "/"),
-			SessionIdle: o.sessionIdle, SessionAbsolute: o.sessionAbsolute,
+			SessionIdle: o.sessionIdle, SessionAbsolute: o.sessionAbsolute, ClientAddressHeader: o.clientAddressHeader,
 		}
 		for wait := time.Second; ; wait = min(2*wait, time.Minute) {
 			s, err := web.New(ctx, cfg)
 			if err == nil {
 				var h http.Handler = s
 				handler.Store(&h)
+				m := s.Metrics()
+				metrics.Store(&m)
 				slog.Info("ready")
 				return
 			}
@@ -273,6 +384,9 @@ func run(args []string) error {
 	slog.Info("shutting down: finishing open requests", "timeout", o.shutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
+	if metricsServer != nil {
+		_ = metricsServer.Shutdown(shutdownCtx)
+	}
 	if err := server.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}

@@ -10,9 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/conditions"
@@ -31,17 +33,22 @@ const (
 
 // domainLoginReconciler keeps each Domain's login (D5): a ServiceAccount
 // bound to a Role that reaches that one Domain and reads its holder Contact,
-// and a Secret with the domain's auth code. It owns those four objects.
+// and a Secret with the domain's auth code, the login's password. It owns
+// those four objects, and keeps the password's hash in a DomainCredential
+// (domainlogin_password.go).
 //
 // It writes its part of the Domain's status (loginServiceAccount,
-// authCodeSecret and the LoginReady condition), which the Domain controller
-// never touches: both patch the status with an optimistic lock and, on a
-// conflict, re-apply only their own changes to the latest object
-// (patch.WithSharedStatus), so neither undoes the other's.
+// authCodeSecret, loginPasswordGeneration and the LoginReady condition),
+// which the Domain controller never touches: both patch the status with an
+// optimistic lock and, on a conflict, re-apply only their own changes to
+// the latest object (patch.WithSharedStatus), so neither undoes the other's.
 type domainLoginReconciler struct {
 	client.Client
-	// APIReader reads the latest Domain when a status patch conflicts.
-	APIReader  client.Reader
+	// APIReader reads the latest Domain when a status patch conflicts, and
+	// confirms what the cache says before a new password is drawn.
+	APIReader client.Reader
+	// Clock stamps a new password's passwordSetAt.
+	Clock      clock.PassiveClock
 	namespaces accountNamespaces
 }
 
@@ -51,6 +58,10 @@ type domainLoginReconciler struct {
 // ServiceAccounts, Roles and RoleBindings, and no Secrets at all.
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch
+
+// The login's password hash (domainlogin_password.go) is a cluster-wide
+// DomainCredential named after the domain name, which the client area reads.
+// +kubebuilder:rbac:groups=clientarea.dev,resources=domaincredentials,verbs=get;list;watch;create;update;delete
 
 // Reconcile brings one Domain's login up to date.
 func (r *domainLoginReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
@@ -89,7 +100,9 @@ func loginName(domain *clientareav1alpha1.Domain) string {
 }
 
 // ensure makes the login's objects, and corrects the Role when the holder
-// changed. All are controlled by the Domain.
+// changed; and draws a new password when one is due (ensurePassword). The
+// ServiceAccount, Role, RoleBinding and Secret are controlled by the
+// Domain; the DomainCredential, cluster-wide, is deleted with the login.
 func (r *domainLoginReconciler) ensure(ctx context.Context, domain *clientareav1alpha1.Domain) error {
 	objects, err := r.loginObjects(domain)
 	if err != nil {
@@ -98,6 +111,7 @@ func (r *domainLoginReconciler) ensure(ctx context.Context, domain *clientareav1
 	// Independent writes at once, one round trip instead of four; the
 	// binding follows its Role, since the API server checks the binding
 	// against the Role's rules.
+	var generation int32
 	err = concurrently(
 		func() error { return r.createIfMissing(ctx, objects.serviceAccount) },
 		func() error {
@@ -106,11 +120,9 @@ func (r *domainLoginReconciler) ensure(ctx context.Context, domain *clientareav1
 			}
 			return r.createIfMissing(ctx, objects.binding)
 		},
-		func() error {
-			if domain.Status.AuthCodeSecret != "" {
-				return nil // the operator never reads Secrets: the status says it exists
-			}
-			return r.createAuthCode(ctx, objects.secret)
+		func() (err error) {
+			generation, err = r.ensurePassword(ctx, domain, objects.secret)
+			return err
 		},
 	)
 	if err != nil {
@@ -119,8 +131,10 @@ func (r *domainLoginReconciler) ensure(ctx context.Context, domain *clientareav1
 	name := loginName(domain)
 	domain.Status.LoginServiceAccount = name
 	domain.Status.AuthCodeSecret = name
+	domain.Status.LoginPasswordGeneration = generation
 	conditions.Set(domain, clientareav1alpha1.DomainConditionLoginReady, metav1.ConditionTrue, clientareav1alpha1.DomainReasonLoginCreated,
-		fmt.Sprintf("ServiceAccount %s administers this domain only; its auth code is in Secret %s", name, name))
+		fmt.Sprintf("ServiceAccount %s administers this domain only; its password (auth code) is in Secret %s, its hash in DomainCredential %s",
+			name, name, clientareav1alpha1.DomainCredentialName(domainNameOf(domain))))
 	return nil
 }
 
@@ -163,16 +177,6 @@ func (r *domainLoginReconciler) loginObjects(domain *clientareav1alpha1.Domain) 
 	return set, nil
 }
 
-// createAuthCode creates the Secret with a new auth code, once.
-func (r *domainLoginReconciler) createAuthCode(ctx context.Context, secret *corev1.Secret) error {
-	code, err := newAuthCode()
-	if err != nil {
-		return err
-	}
-	secret.StringData = map[string]string{AuthCodeKey: code}
-	return client.IgnoreAlreadyExists(r.Create(ctx, secret))
-}
-
 func (r *domainLoginReconciler) createIfMissing(ctx context.Context, obj client.Object) error {
 	existing := obj.DeepCopyObject().(client.Object)
 	err := r.Get(ctx, client.ObjectKeyFromObject(obj), existing)
@@ -202,8 +206,11 @@ func (r *domainLoginReconciler) remove(ctx context.Context, domain *clientareav1
 	if !controllerutil.ContainsFinalizer(domain, domainLoginFinalizer) {
 		return nil
 	}
-	// Access first, the identity last: once the ServiceAccount is gone,
-	// nothing of the login is left.
+	// The password check first, then access, the identity last: once the
+	// ServiceAccount is gone, nothing of the login is left.
+	if err := r.removeCredential(ctx, domain); err != nil {
+		return err
+	}
 	name := loginName(domain)
 	for _, obj := range []client.Object{
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: domain.Namespace}},
@@ -242,13 +249,15 @@ func newAuthCode() (string, error) {
 	return string(code), nil
 }
 
-// SetupWithManager watches Domains and the login objects they own.
+// SetupWithManager watches Domains, the login objects they own and their
+// credentials.
 func (r *domainLoginReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&clientareav1alpha1.Domain{}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
+		Watches(&clientareav1alpha1.DomainCredential{}, handler.EnqueueRequestsFromMapFunc(credentialDomain)).
 		Named("domainlogin").
 		Complete(r)
 }

@@ -75,7 +75,7 @@ var _ = Describe("Invitations by e-mail address", func() {
 		}).Should(ConsistOf(clientareav1alpha1.UserAccount{
 			Account: s.account.Name, Namespace: s.namespace, Role: clientareav1alpha1.RoleMember,
 			Permissions: []clientareav1alpha1.Permission{clientareav1alpha1.PermissionInvoices},
-			DisplayName: s.account.Spec.DisplayName, CustomerNumber: s.account.Status.CustomerNumber,
+			DisplayName: s.account.Spec.DisplayName, CustomerNumber: s.account.Status.CustomerNumber, OwnerEmail: s.account.Status.OwnerEmail,
 		}))
 		eventually(s.members).Should(ContainElement(clientareav1alpha1.AccountMember{
 			User: bernd.Name, Email: address, Role: clientareav1alpha1.RoleMember,

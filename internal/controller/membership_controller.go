@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -64,6 +65,10 @@ func (r *membershipReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	membership.Status.State, membership.Status.Email, membership.Status.User = verdict.state, verdict.email, verdict.user
+	if verdict.state == clientareav1alpha1.MembershipActive && membership.Status.AcceptedAt == nil {
+		// Accepted: from now on spec.invitationExpiresAt no longer applies (M5).
+		membership.Status.AcceptedAt = &metav1.Time{Time: r.Clock.Now()}
+	}
 	readyStatus := metav1.ConditionFalse
 	if verdict.state == clientareav1alpha1.MembershipActive {
 		readyStatus = metav1.ConditionTrue
@@ -142,6 +147,13 @@ func (r *membershipReconciler) decide(ctx context.Context, membership *clientare
 		return verdict{state: clientareav1alpha1.MembershipExpired, reason: clientareav1alpha1.MembershipReasonExpired,
 			message: "expired at " + formatTime(expiresAt.Time)}, nil
 	}
+	if lapsed, at := r.invitationLapsed(membership); lapsed {
+		// Pending (or not yet seen active) when the invitation lapsed: it
+		// stays so, whoever appears later (M5).
+		return verdict{state: clientareav1alpha1.MembershipExpired, reason: clientareav1alpha1.MembershipReasonInvitationExpired,
+			message: fmt.Sprintf("the invitation of %s expired at %s before it was accepted; renew it with a later spec.invitationExpiresAt, or invite again",
+				who, formatTime(at))}, nil
+	}
 	invitationPending := verdict{state: clientareav1alpha1.MembershipPending, reason: clientareav1alpha1.MembershipReasonInvitationPending,
 		message: fmt.Sprintf("invitation: no User has claimed %s yet", who)}
 	if invited.user == "" {
@@ -186,17 +198,34 @@ func (r *membershipReconciler) grant(ctx context.Context, membership *clientarea
 		map[string]string{clientareav1alpha1.GrantLabel: clientareav1alpha1.GrantMembership, clientareav1alpha1.MembershipUIDLabel: string(membership.UID)}, grants)
 }
 
-// requeueAtExpiry comes back when an active or pending membership expires (M5).
+// invitationLapsed tells whether the membership's invitation lapsed: it has
+// an invitationExpiresAt that has passed, and it has never been active (M5).
+// The operator's clock decides, as for expiresAt.
+func (r *membershipReconciler) invitationLapsed(membership *clientareav1alpha1.Membership) (bool, time.Time) {
+	at := membership.Spec.InvitationExpiresAt
+	if at == nil || membership.Status.AcceptedAt != nil {
+		return false, time.Time{}
+	}
+	return !r.Clock.Now().Before(at.Time), at.Time
+}
+
+// requeueAtExpiry comes back when an active or pending membership expires,
+// and when a pending one's invitation lapses (M5).
 func (r *membershipReconciler) requeueAtExpiry(membership *clientareav1alpha1.Membership) ctrl.Result {
 	state := membership.Status.State
-	if membership.Spec.ExpiresAt == nil || (state != clientareav1alpha1.MembershipActive && state != clientareav1alpha1.MembershipPending) {
-		return ctrl.Result{}
+	var next time.Duration
+	comeBackAt := func(at *metav1.Time) {
+		if remaining := at.Sub(r.Clock.Now()); remaining > 0 && (next == 0 || remaining < next) {
+			next = remaining
+		}
 	}
-	remaining := membership.Spec.ExpiresAt.Sub(r.Clock.Now())
-	if remaining <= 0 {
-		return ctrl.Result{}
+	if membership.Spec.ExpiresAt != nil && (state == clientareav1alpha1.MembershipActive || state == clientareav1alpha1.MembershipPending) {
+		comeBackAt(membership.Spec.ExpiresAt)
 	}
-	return ctrl.Result{RequeueAfter: remaining}
+	if membership.Spec.InvitationExpiresAt != nil && membership.Status.AcceptedAt == nil && state == clientareav1alpha1.MembershipPending {
+		comeBackAt(membership.Spec.InvitationExpiresAt)
+	}
+	return ctrl.Result{RequeueAfter: next}
 }
 
 // permissionWord is the permission as it appears in binding names.

@@ -50,10 +50,19 @@ type Options struct {
 	// Contact's uses) is written once for a burst of them. Zero writes at
 	// once; the manager's default is DefaultStatusBatchPeriod.
 	StatusBatchPeriod time.Duration
+	// WebServiceAccount is the client area front end's ServiceAccount,
+	// "<namespace>/<name>", which may act as the domain logins (D5, W7).
+	// Empty means DefaultWebServiceAccount.
+	WebServiceAccount string
 }
 
 // validate reports an unusable option.
 func (o Options) validate() error {
+	if o.WebServiceAccount != "" {
+		if _, err := parseServiceAccount(o.WebServiceAccount); err != nil {
+			return err
+		}
+	}
 	if o.NamespacePrefix == "" {
 		return nil
 	}
@@ -76,8 +85,9 @@ func CacheOptions() cache.Options {
 			&rbacv1.RoleBinding{}:    {Label: managed},
 			&rbacv1.Role{}:           {Label: managed},
 			&corev1.ServiceAccount{}: {Label: managed},
-			// The web front end's impersonator role and each User's access
-			// objects (webaccess_controller.go), never the cluster's others.
+			// The web front end's impersonator role and each User's and
+			// Account's access objects (webaccess_controller.go), never the
+			// cluster's others.
 			&rbacv1.ClusterRole{}:        {Label: managed},
 			&rbacv1.ClusterRoleBinding{}: {Label: managed},
 		},
@@ -136,6 +146,9 @@ func (o Options) withDefaults(ctx context.Context, mgr ctrl.Manager) (Options, e
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+	if o.WebServiceAccount == "" {
+		o.WebServiceAccount = DefaultWebServiceAccount
+	}
 	if o.RegistrarTimeout == 0 {
 		o.RegistrarTimeout = 30 * time.Second
 	}
@@ -166,6 +179,7 @@ func controllers(mgr ctrl.Manager, opts Options) []namedController {
 	recorder := func(name string) events.EventRecorder { return recordNormalEventsOnce(mgr.GetEventRecorder(name)) }
 	claims := numbering.NewClaimStore(c, apiReader)
 	domainRecorder := recorder("domain-controller")
+	webServiceAccount, _ := parseServiceAccount(opts.WebServiceAccount) // validated in withDefaults
 	return []namedController{
 		{"user", &userReconciler{Client: c, APIReader: apiReader, Recorder: recorder("user-controller"), BatchPeriod: opts.StatusBatchPeriod,
 			namespaces: namespaces}},
@@ -177,10 +191,12 @@ func controllers(mgr ctrl.Manager, opts Options) []namedController {
 		{"domain", &domainReconciler{Client: c, APIReader: apiReader, Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 			Clock: opts.Clock, Recorder: domainRecorder, namespaces: namespaces,
 			invoices: &invoicer{Client: c, APIReader: apiReader, Numbers: numbering.New(claims, opts.Clock, "invoice", true), Recorder: domainRecorder}}},
-		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, namespaces: namespaces}},
+		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, Clock: opts.Clock, namespaces: namespaces}},
+		{"web domain logins", &webDomainLoginsReconciler{Client: c, APIReader: apiReader, WebServiceAccount: webServiceAccount}},
 		{"price list", &priceListReconciler{Client: c}},
 		{"ownership transfer", &ownershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},
 		{"web impersonator", &webImpersonatorReconciler{Client: c, APIReader: apiReader}},
 		{"user web access", &userWebAccessReconciler{Client: c}},
+		{"account web access", &accountWebAccessReconciler{Client: c}},
 	}
 }

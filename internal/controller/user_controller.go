@@ -149,8 +149,8 @@ func (r *userReconciler) releaseIfStale(ctx context.Context, claim *clientareav1
 
 // listAccounts lists every account the user owns or is a member of (U2):
 // by a membership that names it, or by an invitation to the address it
-// holds (M6); each with the account's display name and customer number
-// (A6), for the choice after login.
+// holds (M6); each with the account's display name, customer number and
+// owner's address (A6), for the choice after login and User Management (W4).
 func (r *userReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.Result, error) {
 	owned := &clientareav1alpha1.AccountList{}
 	if err := r.List(ctx, owned, client.MatchingFields{indexAccountOwner: s.user.Name}); err != nil {
@@ -163,7 +163,7 @@ func (r *userReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.R
 	accounts := make([]clientareav1alpha1.UserAccount, 0, len(owned.Items)+len(memberships))
 	for _, account := range owned.Items {
 		accounts = append(accounts, clientareav1alpha1.UserAccount{Account: account.Name, Namespace: account.Status.Namespace, Role: clientareav1alpha1.RoleOwner,
-			DisplayName: account.Spec.DisplayName, CustomerNumber: account.Status.CustomerNumber})
+			DisplayName: account.Spec.DisplayName, CustomerNumber: account.Status.CustomerNumber, OwnerEmail: account.Status.OwnerEmail})
 	}
 	for _, membership := range memberships {
 		name, ok := r.namespaces.accountOf(membership.Namespace)
@@ -176,7 +176,7 @@ func (r *userReconciler) listAccounts(ctx context.Context, s *userScope) (ctrl.R
 		if err := r.Get(ctx, client.ObjectKey{Name: name}, account); client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, err
 		} else if err == nil {
-			entry.DisplayName, entry.CustomerNumber = account.Spec.DisplayName, account.Status.CustomerNumber
+			entry.DisplayName, entry.CustomerNumber, entry.OwnerEmail = account.Spec.DisplayName, account.Status.CustomerNumber, account.Status.OwnerEmail
 		}
 		accounts = append(accounts, entry)
 	}
@@ -287,13 +287,14 @@ func userOfMembership(membership *clientareav1alpha1.Membership) []reconcile.Req
 
 // accountListedChange lets through the Account changes that a User's
 // status.accounts shows or depends on: creation and deletion, the owner,
-// the namespace, the display name and the customer number (U2, A6), and
-// no other status write.
+// the namespace, the display name, the customer number and the owner's
+// address (U2, A6), and no other status write.
 var accountListedChange = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		old, cur := e.ObjectOld.(*clientareav1alpha1.Account), e.ObjectNew.(*clientareav1alpha1.Account)
 		return old.Spec.Owner != cur.Spec.Owner || old.Spec.DisplayName != cur.Spec.DisplayName ||
 			old.Status.Namespace != cur.Status.Namespace || old.Status.CustomerNumber != cur.Status.CustomerNumber ||
+			old.Status.OwnerEmail != cur.Status.OwnerEmail ||
 			old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero() || !slices.Equal(old.Finalizers, cur.Finalizers)
 	},
 }

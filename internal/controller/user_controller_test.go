@@ -141,9 +141,9 @@ var _ = Describe("User controller", func() {
 			return anna.Status.Accounts
 		}).Should(ConsistOf(
 			clientareav1alpha1.UserAccount{Account: agency.Name, Namespace: namespacePrefix + agency.Name, Role: clientareav1alpha1.RoleOwner,
-				DisplayName: agency.Spec.DisplayName, CustomerNumber: agency.Status.CustomerNumber},
+				DisplayName: agency.Spec.DisplayName, CustomerNumber: agency.Status.CustomerNumber, OwnerEmail: string(anna.Spec.Email)},
 			clientareav1alpha1.UserAccount{Account: customer.Name, Namespace: namespacePrefix + customer.Name, Role: clientareav1alpha1.RoleOwner,
-				DisplayName: customer.Spec.DisplayName, CustomerNumber: customer.Status.CustomerNumber},
+				DisplayName: customer.Spec.DisplayName, CustomerNumber: customer.Status.CustomerNumber, OwnerEmail: string(anna.Spec.Email)},
 		))
 		eventually(func(g Gomega) []clientareav1alpha1.UserAccount {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(bernd), bernd)).To(Succeed())
@@ -151,6 +151,7 @@ var _ = Describe("User controller", func() {
 		}).Should(ConsistOf(clientareav1alpha1.UserAccount{
 			Account: agency.Name, Namespace: namespacePrefix + agency.Name, Role: clientareav1alpha1.RoleMember, Permissions: []clientareav1alpha1.Permission{clientareav1alpha1.PermissionInvoices},
 			DisplayName: agency.Spec.DisplayName, CustomerNumber: agency.Status.CustomerNumber,
+			OwnerEmail: string(anna.Spec.Email), // A6, W4: a member's User Management names the owner
 		}))
 	})
 

@@ -26,7 +26,11 @@ import (
 // ships, to the ClusterRole WebImpersonatorClusterRole, whose rules this file
 // keeps. A customer reads, as itself, its own User (status.accounts, the
 // choice after login) and its own EmailClaim, through a ClusterRole and
-// ClusterRoleBinding per User that this file keeps too.
+// ClusterRoleBinding per User that this file keeps too; and an account's
+// owner reads and edits its Account (its profile: A7, W4), through a
+// ClusterRole and ClusterRoleBinding per Account. What the owner may change
+// there is held to the profile by the admission policy
+// config/policies/account-owner-edits.yaml.
 //
 // Constrained impersonation (KEP-5284; the ConstrainedImpersonation feature
 // gate, beta and on by default since Kubernetes 1.36, which this project
@@ -50,6 +54,9 @@ const (
 	// userAccessPrefix begins the name of each User's ClusterRole and
 	// ClusterRoleBinding (UserAccessName).
 	userAccessPrefix = "clientarea-user"
+	// accountAccessPrefix begins the name of each Account's ClusterRole and
+	// ClusterRoleBinding (AccountAccessName).
+	accountAccessPrefix = "clientarea-account"
 
 	impersonateUserInfo = "impersonate:user-info"
 	impersonateOnPrefix = "impersonate-on:user-info:"
@@ -58,6 +65,17 @@ const (
 // UserAccessName is the name of the ClusterRole and ClusterRoleBinding that
 // let a User's claimed address read the User and its EmailClaim.
 func UserAccessName(user string) string { return boundedName(userAccessPrefix, user) }
+
+// AccountAccessName is the name of the ClusterRole and ClusterRoleBinding
+// that let an Account's owner get, update and patch the Account (A7, W4).
+// An Account's name has at most 50 characters, so this is always
+// "clientarea-account-<account>", never shortened.
+func AccountAccessName(account string) string { return boundedName(accountAccessPrefix, account) }
+
+// accountProfileVerbs are what the owner may do with its Account object;
+// the admission policy clientarea-account-owner-edits limits an update to
+// the profile fields.
+var accountProfileVerbs = []string{"get", "patch", "update"}
 
 // WebImpersonatorRules are the rules of WebImpersonatorClusterRole for the
 // claimed addresses (sorted, distinct): impersonating exactly those users,
@@ -85,11 +103,14 @@ func WebImpersonatorRules(addresses []string) []rbacv1.PolicyRule {
 }
 
 // Least privilege (G3): the operator writes ClusterRoles and
-// ClusterRoleBindings, whose names (clientarea-user-<user>) RBAC cannot
-// narrow for create, update and delete; the admission policy
+// ClusterRoleBindings, whose names (clientarea-user-<user>,
+// clientarea-account-<account>) RBAC cannot narrow for create, update and
+// delete; the admission policy
 // config/rbac/operator_cluster_rbac_policy.yaml holds its writes to exactly
 // these names and shapes. It needs no `bind`: a User's ClusterRole grants
-// `get` on users and emailclaims, which the operator holds itself. It needs
+// `get` on users and emailclaims, an Account's `get`, `update` and `patch`
+// on accounts, which the operator holds itself (it updates Accounts for
+// ownership transfers, transfer_controller.go). It needs
 // `escalate` on the impersonator role alone, since it holds no impersonation
 // right and must not: RBAC lets nobody write a role with rules beyond their
 // own otherwise.
@@ -97,6 +118,7 @@ func WebImpersonatorRules(addresses []string) []rbacv1.PolicyRule {
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=escalate,resourceNames=clientarea-web-impersonator
 // +kubebuilder:rbac:groups=clientarea.dev,resources=emailclaims,verbs=get;list;watch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch
+// +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update;patch
 
 // webImpersonatorReconciler keeps the rules of WebImpersonatorClusterRole
 // equal to WebImpersonatorRules of the claimed addresses (W3). It writes
@@ -181,7 +203,7 @@ func (r *userWebAccessReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	} else if err != nil || !user.DeletionTimestamp.IsZero() || user.Status.Email == "" {
 		// Gone, going, or holding no address: nothing to read as it. The
 		// objects go now, not when the garbage collector gets to them.
-		return ctrl.Result{}, r.remove(ctx, name)
+		return ctrl.Result{}, accessObjects{r.Client}.remove(ctx, name)
 	}
 	role := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
@@ -191,30 +213,43 @@ func (r *userWebAccessReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 				ResourceNames: []string{clientareav1alpha1.EmailClaimName(user.Status.Email)}, Verbs: []string{"get"}},
 		},
 	}
+	return ctrl.Result{}, accessObjects{r.Client}.ensure(ctx, user, role, user.Status.Email)
+}
+
+// accessObjects keeps the ClusterRole and ClusterRoleBinding of one name
+// that grant one user the role's rules, controlled by one object (a User
+// or an Account).
+type accessObjects struct {
+	client.Client
+}
+
+// ensure makes the role and its binding for user, controlled by owner, or
+// corrects them where they drifted; it writes nothing when they match (G4).
+func (a accessObjects) ensure(ctx context.Context, owner client.Object, role *rbacv1.ClusterRole, user string) error {
 	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user.Status.Email}},
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name, Labels: managedLabels()},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
 	}
 	for _, obj := range []client.Object{role, binding} {
-		if err := controllerutil.SetControllerReference(user, obj, r.Scheme()); err != nil {
-			return ctrl.Result{}, err
+		if err := controllerutil.SetControllerReference(owner, obj, a.Scheme()); err != nil {
+			return err
 		}
 	}
 	// The role first: the API server checks a binding against its role.
-	if err := r.ensureRole(ctx, role); err != nil {
-		return ctrl.Result{}, err
+	if err := a.ensureRole(ctx, role); err != nil {
+		return err
 	}
-	return ctrl.Result{}, r.ensureBinding(ctx, binding)
+	return a.ensureBinding(ctx, binding)
 }
 
 // ensureRole creates the role, or corrects it when it drifted.
-func (r *userWebAccessReconciler) ensureRole(ctx context.Context, want *rbacv1.ClusterRole) error {
+func (a accessObjects) ensureRole(ctx context.Context, want *rbacv1.ClusterRole) error {
 	current := &rbacv1.ClusterRole{}
-	if err := r.Get(ctx, client.ObjectKeyFromObject(want), current); apierrors.IsNotFound(err) {
+	if err := a.Get(ctx, client.ObjectKeyFromObject(want), current); apierrors.IsNotFound(err) {
 		// One made a moment ago and not yet in the cache exists already:
 		// its event brings us back.
-		return client.IgnoreAlreadyExists(r.Create(ctx, want))
+		return client.IgnoreAlreadyExists(a.Create(ctx, want))
 	} else if err != nil {
 		return err
 	}
@@ -223,40 +258,41 @@ func (r *userWebAccessReconciler) ensureRole(ctx context.Context, want *rbacv1.C
 	}
 	current.Rules, current.AggregationRule, current.OwnerReferences = want.Rules, nil, want.OwnerReferences
 	current.Labels = withManagedLabel(current.Labels)
-	return r.Update(ctx, current)
+	return a.Update(ctx, current)
 }
 
 // ensureBinding creates the binding, or corrects it when it drifted. A
 // binding's role cannot change: one that names another is replaced.
-func (r *userWebAccessReconciler) ensureBinding(ctx context.Context, want *rbacv1.ClusterRoleBinding) error {
+func (a accessObjects) ensureBinding(ctx context.Context, want *rbacv1.ClusterRoleBinding) error {
 	current := &rbacv1.ClusterRoleBinding{}
-	if err := r.Get(ctx, client.ObjectKeyFromObject(want), current); apierrors.IsNotFound(err) {
-		return client.IgnoreAlreadyExists(r.Create(ctx, want))
+	if err := a.Get(ctx, client.ObjectKeyFromObject(want), current); apierrors.IsNotFound(err) {
+		return client.IgnoreAlreadyExists(a.Create(ctx, want))
 	} else if err != nil {
 		return err
 	}
 	if current.RoleRef != want.RoleRef {
 		uid := current.UID
-		return client.IgnoreNotFound(r.Delete(ctx, current, client.Preconditions{UID: &uid})) // the watch brings us back to create it
+		return client.IgnoreNotFound(a.Delete(ctx, current, client.Preconditions{UID: &uid})) // the watch brings us back to create it
 	}
 	if equality.Semantic.DeepEqual(current.Subjects, want.Subjects) && sameControl(current, want) {
 		return nil
 	}
 	current.Subjects, current.OwnerReferences = want.Subjects, want.OwnerReferences
 	current.Labels = withManagedLabel(current.Labels)
-	return r.Update(ctx, current)
+	return a.Update(ctx, current)
 }
 
-// remove deletes a User's access objects, where they exist.
-func (r *userWebAccessReconciler) remove(ctx context.Context, name string) error {
+// remove deletes the access objects of name, where they exist: the binding
+// first, so that no moment grants through a half-removed pair.
+func (a accessObjects) remove(ctx context.Context, name string) error {
 	for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{}} {
-		if err := r.Get(ctx, client.ObjectKey{Name: name}, obj); apierrors.IsNotFound(err) {
+		if err := a.Get(ctx, client.ObjectKey{Name: name}, obj); apierrors.IsNotFound(err) {
 			continue // nothing to write (G4)
 		} else if err != nil {
 			return err
 		}
 		uid := obj.GetUID()
-		if err := client.IgnoreNotFound(r.Delete(ctx, obj, client.Preconditions{UID: &uid})); err != nil {
+		if err := client.IgnoreNotFound(a.Delete(ctx, obj, client.Preconditions{UID: &uid})); err != nil {
 			return err
 		}
 	}
@@ -280,6 +316,57 @@ var userAddressChange = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		old, cur := e.ObjectOld.(*clientareav1alpha1.User), e.ObjectNew.(*clientareav1alpha1.User)
 		return old.Status.Email != cur.Status.Email || old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero() || old.UID != cur.UID
+	},
+}
+
+// accountWebAccessReconciler keeps, per Account whose owner holds an
+// address (status.ownerEmail), the ClusterRole and ClusterRoleBinding
+// AccountAccessName(account): the owner's address may get, update and
+// patch that Account, and no other (A7, W4). Both are controlled by the
+// Account, follow its owner (an ownership transfer, A4 and T3, or a new
+// address of the owner, U4), and are removed while the account has no
+// owner address or is being deleted (A8). An update by the owner is held to
+// the profile (spec.displayName, spec.contact, spec.billingContactRef) by
+// the admission policy clientarea-account-owner-edits.
+type accountWebAccessReconciler struct {
+	client.Client
+}
+
+// Reconcile brings one Account's access objects up to date.
+func (r *accountWebAccessReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	name := AccountAccessName(req.Name)
+	account := &clientareav1alpha1.Account{}
+	if err := r.Get(ctx, req.NamespacedName, account); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, err
+	} else if err != nil || !account.DeletionTimestamp.IsZero() || account.Status.OwnerEmail == "" {
+		// Gone, going, or no owner address: nobody edits it. The objects
+		// go now, not when the garbage collector gets to them.
+		return ctrl.Result{}, accessObjects{r.Client}.remove(ctx, name)
+	}
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"accounts"},
+			ResourceNames: []string{account.Name}, Verbs: slices.Clone(accountProfileVerbs)}},
+	}
+	return ctrl.Result{}, accessObjects{r.Client}.ensure(ctx, account, role, account.Status.OwnerEmail)
+}
+
+// SetupWithManager watches Accounts and the access objects they control.
+func (r *accountWebAccessReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&clientareav1alpha1.Account{}, builder.WithPredicates(accountOwnerAddressChange)).
+		Owns(&rbacv1.ClusterRole{}).
+		Owns(&rbacv1.ClusterRoleBinding{}).
+		Named("account-web-access").
+		Complete(r)
+}
+
+// accountOwnerAddressChange lets through the Account changes that decide
+// its access objects: the owner's address and the account's deletion.
+var accountOwnerAddressChange = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, cur := e.ObjectOld.(*clientareav1alpha1.Account), e.ObjectNew.(*clientareav1alpha1.Account)
+		return old.Status.OwnerEmail != cur.Status.OwnerEmail || old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero() || old.UID != cur.UID
 	},
 }
 

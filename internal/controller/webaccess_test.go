@@ -203,7 +203,11 @@ var _ = Describe("The web front end's access: its ServiceAccount and a signed-in
 			To(Satisfy(isForbidden), "another User's claim")
 		Expect(asOwner.List(ctx, &clientareav1alpha1.UserList{})).To(Satisfy(isForbidden), "the list of Users")
 		Expect(asOwner.List(ctx, &clientareav1alpha1.EmailClaimList{})).To(Satisfy(isForbidden), "the list of claims")
-		Expect(asOwner.Get(ctx, client.ObjectKeyFromObject(s.account), &clientareav1alpha1.Account{})).To(Satisfy(isForbidden), "an Account object")
+		Expect(asOwner.List(ctx, &clientareav1alpha1.AccountList{})).To(Satisfy(isForbidden), "the list of Accounts")
+		eventually(func() error {
+			return asOwner.Get(ctx, client.ObjectKeyFromObject(s.account), &clientareav1alpha1.Account{})
+		}).Should(Succeed(), "A7: the owner reads its own Account, whose profile it edits (account_profile_test.go)")
+		Expect(webAs(member).Get(ctx, client.ObjectKeyFromObject(s.account), &clientareav1alpha1.Account{})).To(Satisfy(isForbidden), "a member, the Account")
 
 		By("the grant is a ClusterRole and ClusterRoleBinding controlled by the User, for its address and these two objects only")
 		name := controller.UserAccessName(s.owner.Name)

@@ -11,10 +11,12 @@ import (
 )
 
 // check is one question to the API server: may the customer do verb on a
-// clientarea.dev resource in the account namespace.
+// clientarea.dev resource in the account namespace, or, with Account, on
+// the Account itself (cluster-scoped, accounts/<account>).
 type check struct {
 	Verb     string
 	Resource string
+	Account  bool
 }
 
 // The checks behind the navigation: what a customer may list, they are
@@ -24,7 +26,10 @@ var (
 	canListContacts = check{Verb: "list", Resource: "contacts"}
 	canListDomains  = check{Verb: "list", Resource: "domains"}
 	canListInvoices = check{Verb: "list", Resource: "invoices"}
-	navChecks       = []check{canListMembers, canListContacts, canListDomains, canListInvoices}
+	// canUpdateAccount is the owner's right to change the account's profile
+	// (A7): asked about this one Account, by name.
+	canUpdateAccount = check{Verb: "update", Resource: "accounts", Account: true}
+	navChecks        = []check{canListMembers, canListContacts, canListDomains, canListInvoices, canUpdateAccount}
 )
 
 // access answers what a customer may do in one account, by asking the API
@@ -34,6 +39,7 @@ var (
 type access struct {
 	kube      client.Client
 	ctx       context.Context // acts as the customer
+	account   string
 	namespace string
 
 	mu      sync.Mutex
@@ -41,8 +47,8 @@ type access struct {
 	pending sync.WaitGroup
 }
 
-func newAccess(ctx context.Context, kube client.Client, namespace string) *access {
-	return &access{kube: kube, ctx: ctx, namespace: namespace, answers: map[check]bool{}}
+func newAccess(ctx context.Context, kube client.Client, account, namespace string) *access {
+	return &access{kube: kube, ctx: ctx, account: account, namespace: namespace, answers: map[check]bool{}}
 }
 
 // start asks the API server the checks at once, in parallel with whatever
@@ -76,10 +82,14 @@ func (a *access) store(c check, answer bool) {
 // ask sends one SelfSubjectAccessReview as the customer. An error is a no:
 // what cannot be confirmed is not shown.
 func (a *access) ask(c check) bool {
+	attributes := &authorizationv1.ResourceAttributes{
+		Namespace: a.namespace, Verb: c.Verb, Group: clientareav1alpha1.GroupVersion.Group, Resource: c.Resource,
+	}
+	if c.Account {
+		attributes.Namespace, attributes.Name = "", a.account
+	}
 	review := &authorizationv1.SelfSubjectAccessReview{
-		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Namespace: a.namespace, Verb: c.Verb, Group: clientareav1alpha1.GroupVersion.Group, Resource: c.Resource,
-		}},
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: attributes},
 	}
 	if err := a.kube.Create(a.ctx, review); err != nil {
 		return false
@@ -90,6 +100,8 @@ func (a *access) ask(c check) bool {
 // navigation is which sections the header links to.
 type navigation struct {
 	Members, Contacts, Domains, Invoices bool
+	// Profile is the account's profile, which only its owner may change.
+	Profile bool
 }
 
 func (a *access) navigation() navigation {
@@ -98,5 +110,6 @@ func (a *access) navigation() navigation {
 		Contacts: a.can(canListContacts),
 		Domains:  a.can(canListDomains),
 		Invoices: a.can(canListInvoices),
+		Profile:  a.can(canUpdateAccount),
 	}
 }

@@ -148,8 +148,8 @@ func getPage(b *testing.B, f *benchFixture, path string) {
 }
 
 // BenchmarkAccountOverview: the overview page, and its API reads alone: the
-// customer's User (status.accounts), then the four access reviews of the
-// navigation at once.
+// customer's User (status.accounts), then the access reviews of the navigation
+// at once.
 func BenchmarkAccountOverview(b *testing.B) {
 	f := fixture(b)
 	b.Run("page", func(b *testing.B) {
@@ -161,7 +161,7 @@ func BenchmarkAccountOverview(b *testing.B) {
 			if _, err := f.s.accounts(ctx, f.sess); err != nil {
 				b.Fatal(err)
 			}
-			access := newAccess(ctx, f.s.kube, a.Namespace)
+			access := newAccess(ctx, f.s.kube, a.Name, a.Namespace)
 			access.start(navChecks...)
 			if !access.navigation().Invoices {
 				b.Fatal("the owner may not list invoices")
@@ -190,7 +190,7 @@ func BenchmarkInvoiceList(b *testing.B) {
 			if _, err := f.s.accounts(ctx, f.sess); err != nil {
 				b.Fatal(err)
 			}
-			access := newAccess(ctx, f.s.kube, a.Namespace)
+			access := newAccess(ctx, f.s.kube, a.Name, a.Namespace)
 			access.start(navChecks...)
 			list(ctx, a)
 			access.navigation()

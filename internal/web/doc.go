@@ -29,5 +29,5 @@
 //     forms with the API server's field errors, and their words in English
 //     and German.
 //   - pages_*.go: the pages, one file per area (accounts, members,
-//     contacts, domains, invoices).
+//     contacts, domains, invoices, profile: the owner's account profile).
 package web

@@ -246,6 +246,14 @@ func (b *browser) do(r *http.Request) *httptest.ResponseRecorder {
 // callback's answer.
 func (b *browser) signIn(p *provider, address string, returnTo string) *httptest.ResponseRecorder {
 	b.t.Helper()
+	return b.get(b.startSignIn(p, address, returnTo))
+}
+
+// startSignIn starts a sign-in as address and lets the provider answer it;
+// it returns the callback the provider sends the browser to (path and
+// query, with the code and state), not yet requested.
+func (b *browser) startSignIn(p *provider, address string, returnTo string) string {
+	b.t.Helper()
 	p.signInNext(address, true)
 	login := b.get("/login?return=" + url.QueryEscape(returnTo))
 	if login.Code != http.StatusSeeOther {
@@ -260,7 +268,7 @@ func (b *browser) signIn(p *provider, address string, returnTo string) *httptest
 	if err != nil || !strings.HasPrefix(callback.String(), testURL+"/callback") {
 		b.t.Fatalf("the provider sent the browser to %q", resp.Header.Get("Location"))
 	}
-	return b.get(callback.RequestURI())
+	return callback.RequestURI()
 }
 
 // session is the browser's session id.

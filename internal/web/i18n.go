@@ -238,6 +238,15 @@ func (l *lang) StateHelp(state clientareav1alpha1.DomainState) string {
 	return l.T("domain_help_" + string(state))
 }
 
+// BillingHold says why an account's invoices wait (a BillingHoldReason of
+// its BillingContactResolved condition), in the client area's own words.
+func (l *lang) BillingHold(reason string) string {
+	if _, ok := messages["billing_hold_"+reason]; ok {
+		return l.T("billing_hold_" + reason)
+	}
+	return l.T("billing_hold_other")
+}
+
 // YesNo is a yes or a no.
 func (l *lang) YesNo(yes bool) string {
 	if yes {

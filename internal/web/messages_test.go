@@ -49,7 +49,7 @@ func usedMessageKeys(t *testing.T) []string {
 			keys[m[1]+m[2]] = true
 		}
 	}
-	for _, fields := range []map[string]string{contactFields, domainFields, membershipFields} {
+	for _, fields := range []map[string]string{contactFields, domainFields, membershipFields, accountFields} {
 		for _, input := range fields {
 			if input != "" {
 				keys["field_"+input] = true
@@ -64,6 +64,12 @@ func usedMessageKeys(t *testing.T) []string {
 	}
 	for _, s := range []string{"Pending", "Active", "Expired", "Inactive"} {
 		keys["state_"+s] = true
+	}
+	for _, reason := range []clientareav1alpha1.BillingHoldReason{
+		clientareav1alpha1.BillingHoldBillingContactNotFound, clientareav1alpha1.BillingHoldBillingContactNotAllowed,
+		clientareav1alpha1.BillingHoldAccountNotReady, "other",
+	} {
+		keys["billing_hold_"+string(reason)] = true
 	}
 	for _, s := range []string{"Pending", "Active", "Expired", "Conflict"} {
 		keys["domain_"+s], keys["domain_help_"+s] = true, true

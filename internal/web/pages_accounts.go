@@ -23,6 +23,9 @@ type accountInfo struct {
 	CustomerNumber int64
 	Role           clientareav1alpha1.Role
 	Permissions    []clientareav1alpha1.Permission
+	// OwnerEmail is the address of the account's owner (A6), for every
+	// member to see who to ask.
+	OwnerEmail string
 }
 
 // Title is the account's display name, or its name while it has none.
@@ -51,7 +54,7 @@ func (s *Server) accounts(ctx context.Context, sess *session) ([]accountInfo, er
 	for _, a := range user.Status.Accounts {
 		infos = append(infos, accountInfo{
 			Name: a.Account, Namespace: a.Namespace, DisplayName: a.DisplayName, CustomerNumber: a.CustomerNumber,
-			Role: a.Role, Permissions: a.Permissions,
+			Role: a.Role, Permissions: a.Permissions, OwnerEmail: a.OwnerEmail,
 		})
 	}
 	return infos, nil
@@ -157,15 +160,18 @@ type accountRequest struct {
 	ctx     context.Context // acts as the signed-in customer
 	sess    *session
 	account *accountInfo
-	access  *access
+	// accounts are all the customer's accounts, this one included.
+	accounts []accountInfo
+	access   *access
 }
 
 // inAccount serves an account's page to a customer of that account. An
 // account the customer is not in is "not found", exactly as one that does
-// not exist: the page says nothing about other accounts (A5).
+// not exist: the page says nothing about other accounts (A5). A page of
+// another account than the session's is a switch of accounts, whether it
+// came through the picker or a link: the session is renewed (W6).
 func (s *Server) inAccount(h func(*accountRequest)) http.Handler {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request, sess *session) {
-		ctx := WithUser(r.Context(), sess.Address)
 		accounts, err := s.accounts(r.Context(), sess)
 		if err != nil {
 			s.customerFailed(w, r, sess, err)
@@ -176,16 +182,41 @@ func (s *Server) inAccount(h func(*accountRequest)) http.Handler {
 			s.notFound(w, r)
 			return
 		}
+		if account.Name != sess.Account {
+			if sess, r = s.switchAccount(w, r, sess, account.Name); sess == nil {
+				return
+			}
+		}
 		if account.Namespace == "" {
 			s.renderError(w, r, http.StatusServiceUnavailable, "err_account_not_ready")
 			return
 		}
-		req := &accountRequest{s: s, w: w, r: r, ctx: ctx, sess: sess, account: account,
-			access: newAccess(ctx, s.kube, account.Namespace)}
+		ctx := WithUser(r.Context(), sess.Address)
+		req := &accountRequest{s: s, w: w, r: r, ctx: ctx, sess: sess, account: account, accounts: accounts,
+			access: newAccess(ctx, s.kube, account.Name, account.Namespace)}
 		// The navigation's questions go out now, while the page reads.
 		req.access.start(navChecks...)
 		h(req)
 	})
+}
+
+// switchAccount moves the session to a new id for the account (the old id
+// is dead at once) and records the account; it returns the renewed
+// session and the request that carries it, or nil when the session has
+// ended meanwhile (then the browser is sent to sign in).
+func (s *Server) switchAccount(w http.ResponseWriter, r *http.Request, sess *session, account string) (*session, *http.Request) {
+	renewed, ok := s.sessions.renew(sess.ID, func(n *session) { n.Account = account })
+	if !ok {
+		clearSessionCookie(w)
+		back := "/"
+		if r.Method == http.MethodGet {
+			back = r.URL.RequestURI()
+		}
+		http.Redirect(w, r, "/login?return="+url.QueryEscape(back), http.StatusSeeOther)
+		return nil, r
+	}
+	setSessionCookie(w, renewed.ID)
+	return &renewed, r.WithContext(context.WithValue(r.Context(), sessionKey{}, &renewed))
 }
 
 // render shows an account's page with its header and navigation.

@@ -47,7 +47,11 @@ type newDomainView struct {
 type domainView struct {
 	Domain    *clientareav1alpha1.Domain
 	CanUpdate bool
-	AuthCode  string
+	// AuthCode is the domain password, for who may read its Secret.
+	AuthCode string
+	// PasswordPending says a new password has been asked for and is not
+	// set yet.
+	PasswordPending bool
 }
 
 // domainName is a domain's name: as the operator reports it, else as asked.
@@ -159,7 +163,8 @@ func (s *Server) domain(req *accountRequest) {
 }
 
 func (s *Server) showDomain(req *accountRequest, status int, d *clientareav1alpha1.Domain, f *form, errs []fieldError) {
-	view := domainView{Domain: d, CanUpdate: req.access.can(canUpdateDomains), AuthCode: s.authCode(req, d)}
+	view := domainView{Domain: d, CanUpdate: req.access.can(canUpdateDomains), AuthCode: s.authCode(req, d),
+		PasswordPending: d.Spec.LoginPasswordGeneration > d.Status.LoginPasswordGeneration}
 	req.render(status, "domain", &page{Title: domainName(d), Form: f, Errors: errs, Data: view})
 }
 
@@ -226,4 +231,33 @@ func domainForm(d *clientareav1alpha1.Domain) *form {
 		f.set("autoRenew", "on")
 	}
 	return f
+}
+
+// newDomainPassword asks the operator for a new random domain password
+// (D5, W7), as the customer: the next loginPasswordGeneration. The new
+// password ends every open domain session of the domain.
+func (s *Server) newDomainPassword(req *accountRequest) {
+	if _, err := readForm(req.w, req.r); err != nil {
+		req.fail(err)
+		return
+	}
+	domain := &clientareav1alpha1.Domain{}
+	if err := s.kube.Get(req.ctx, req.named(), domain); err != nil {
+		req.fail(err)
+		return
+	}
+	path := req.path("domains/" + domain.Name)
+	if domain.Spec.LoginPasswordGeneration <= domain.Status.LoginPasswordGeneration {
+		domain.Spec.LoginPasswordGeneration = domain.Status.LoginPasswordGeneration + 1
+		err := s.kube.Update(req.ctx, domain)
+		if apierrors.IsConflict(err) {
+			req.redirect(path, "flash_changed_meanwhile")
+			return
+		}
+		if err != nil {
+			req.fail(err)
+			return
+		}
+	}
+	req.redirect(path, "flash_domain_password_new")
 }

@@ -10,15 +10,17 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 )
 
-// invitationDays is how long an invitation with no date of its own lasts,
-// as in WHMCS. The API has one expiry for a membership (M5), so the date
-// ends the access it gives too, unless the owner changes or clears it.
+// invitationDays is how long an invitation waits for the invitee, as in
+// WHMCS: it lapses then (state Expired) unless a User has claimed the
+// address (M6). It is not the access's end: that is only the date the owner
+// may choose (spec.expiresAt, M5).
 const invitationDays = 7
 
 // vocabulary is the permission words (M1), in the order the forms show them.
@@ -43,8 +45,14 @@ type memberRow struct {
 	Who         string
 	Permissions []clientareav1alpha1.Permission
 	State       clientareav1alpha1.MembershipState
-	Expires     *metav1.Time
-	Generation  int64
+	// Expires is when access ends (spec.expiresAt); nil for never.
+	Expires *metav1.Time
+	// InvitationExpires is when a pending invitation lapses.
+	InvitationExpires *metav1.Time
+	// Lapsed is an invitation that nobody accepted in time: it can be
+	// removed or sent again.
+	Lapsed     bool
+	Generation int64
 }
 
 // HasPermission says whether the row's permissions include p.
@@ -79,7 +87,9 @@ func (s *Server) showMembers(req *accountRequest, status int, f *form, errs []fi
 		CanManage: req.access.can(canManageMembers), Vocabulary: vocabulary, InvitationDays: invitationDays,
 		Owner: &memberRow{State: clientareav1alpha1.MembershipActive},
 	}
-	if req.account.Role == clientareav1alpha1.RoleOwner {
+	// A6: every member sees who the owner is, to know whom to ask.
+	view.Owner.Who = req.account.OwnerEmail
+	if view.Owner.Who == "" && req.account.Role == clientareav1alpha1.RoleOwner {
 		view.Owner.Who = req.sess.Address
 	}
 	for _, m := range list.Items {
@@ -88,7 +98,8 @@ func (s *Server) showMembers(req *accountRequest, status int, f *form, errs []fi
 		}
 		view.Rows = append(view.Rows, memberRow{
 			Name: m.Name, Who: memberAddress(&m), Permissions: m.Spec.Permissions,
-			State: m.Status.State, Expires: m.Spec.ExpiresAt, Generation: m.Generation,
+			State: m.Status.State, Expires: m.Spec.ExpiresAt, InvitationExpires: m.Spec.InvitationExpiresAt,
+			Lapsed: invitationLapsed(&m), Generation: m.Generation,
 		})
 	}
 	slices.SortFunc(view.Rows, func(a, b memberRow) int { return strings.Compare(a.Who, b.Who) })
@@ -107,7 +118,19 @@ func memberAddress(m *clientareav1alpha1.Membership) string {
 	return string(m.Spec.User)
 }
 
-// invite creates a membership for an e-mail address (M6), as the owner.
+// invitationLapsed says whether a membership is an invitation that lapsed
+// before anyone accepted it (M6), rather than access that ended (M5).
+func invitationLapsed(m *clientareav1alpha1.Membership) bool {
+	if m.Status.State != clientareav1alpha1.MembershipExpired {
+		return false
+	}
+	ready := meta.FindStatusCondition(m.Status.Conditions, clientareav1alpha1.ConditionReady)
+	return ready != nil && ready.Reason == string(clientareav1alpha1.MembershipReasonInvitationExpired)
+}
+
+// invite creates a membership for an e-mail address (M6), as the owner:
+// the invitation waits invitationDays for the invitee; the access it gives
+// ends only on the day the owner chose, if any.
 func (s *Server) invite(req *accountRequest) {
 	f, err := readForm(req.w, req.r)
 	if err != nil {
@@ -116,7 +139,7 @@ func (s *Server) invite(req *accountRequest) {
 	}
 	l := languageFrom(req.r.Context())
 	address := strings.ToLower(f.Get("email"))
-	expires, ok := s.expiry(f.Get("expires"), invitationDays)
+	expires, ok := s.expiry(f.Get("expires"))
 	if !ok {
 		s.showMembers(req, http.StatusUnprocessableEntity, f, []fieldError{{Field: "expires", Message: l.T("expires_invalid")}})
 		return
@@ -125,6 +148,7 @@ func (s *Server) invite(req *accountRequest) {
 		ObjectMeta: metav1.ObjectMeta{Name: invitationName(address), Namespace: req.account.Namespace},
 		Spec: clientareav1alpha1.MembershipSpec{
 			Email: clientareav1alpha1.EmailAddress(address), Permissions: permissionsOf(f), ExpiresAt: expires,
+			InvitationExpiresAt: s.invitationExpiry(),
 		},
 	}
 	err = s.kube.Create(req.ctx, membership)
@@ -151,7 +175,7 @@ func (s *Server) changeMember(req *accountRequest) {
 		return
 	}
 	l := languageFrom(req.r.Context())
-	expires, ok := s.expiry(f.Get("expires"), 0)
+	expires, ok := s.expiry(f.Get("expires"))
 	if !ok {
 		s.showMembers(req, http.StatusUnprocessableEntity, newForm(), []fieldError{{Field: "expires", Message: l.T("expires_invalid")}})
 		return
@@ -184,6 +208,37 @@ func (s *Server) changeMember(req *accountRequest) {
 	req.redirect(req.path("members"), "flash_member_saved")
 }
 
+// resendInvitation sends an invitation again, as the owner: it waits for
+// the invitee another invitationDays from now (M6). Its permissions and the
+// end of the access it gives stay as they were.
+func (s *Server) resendInvitation(req *accountRequest) {
+	membership := &clientareav1alpha1.Membership{}
+	key := client.ObjectKey{Namespace: req.account.Namespace, Name: req.r.PathValue("membership")}
+	if err := s.kube.Get(req.ctx, key, membership); err != nil {
+		req.fail(err)
+		return
+	}
+	if membership.Status.AcceptedAt != nil || membership.Status.State == clientareav1alpha1.MembershipActive {
+		req.redirect(req.path("members"), "flash_changed_meanwhile") // accepted meanwhile: nothing to send
+		return
+	}
+	membership.Spec.InvitationExpiresAt = s.invitationExpiry()
+	err := s.kube.Update(req.ctx, membership)
+	if errs, ok := formErrors(err, membershipFields); ok {
+		s.showMembers(req, http.StatusUnprocessableEntity, newForm(), errs)
+		return
+	}
+	if apierrors.IsConflict(err) {
+		req.redirect(req.path("members"), "flash_changed_meanwhile")
+		return
+	}
+	if err != nil {
+		req.fail(err)
+		return
+	}
+	req.redirect(req.path("members"), "flash_invitation_resent")
+}
+
 // removeMember deletes a membership or withdraws an invitation, as the owner.
 func (s *Server) removeMember(req *accountRequest) {
 	membership := &clientareav1alpha1.Membership{ObjectMeta: metav1.ObjectMeta{
@@ -206,25 +261,25 @@ func permissionsOf(f *form) []clientareav1alpha1.Permission {
 }
 
 // expiry reads a date input: access ends at the end of that day (UTC). An
-// empty input is defaultDays from now, or no expiry when that is 0. A day
-// that is not in the future is refused.
-func (s *Server) expiry(value string, defaultDays int) (*metav1.Time, bool) {
-	now := s.cfg.Clock.Now()
+// empty input is no expiry. A day that is not in the future is refused.
+func (s *Server) expiry(value string) (*metav1.Time, bool) {
 	if value == "" {
-		if defaultDays == 0 {
-			return nil, true
-		}
-		return &metav1.Time{Time: now.Add(time.Duration(defaultDays) * 24 * time.Hour).Truncate(time.Second)}, true
+		return nil, true
 	}
 	day, err := time.Parse(time.DateOnly, value)
 	if err != nil {
 		return nil, false
 	}
 	end := day.Add(24 * time.Hour)
-	if !end.After(now) {
+	if !end.After(s.cfg.Clock.Now()) {
 		return nil, false
 	}
 	return &metav1.Time{Time: end}, true
+}
+
+// invitationExpiry is when an invitation made now lapses.
+func (s *Server) invitationExpiry() *metav1.Time {
+	return &metav1.Time{Time: s.cfg.Clock.Now().Add(invitationDays * 24 * time.Hour).UTC().Truncate(time.Second)}
 }
 
 // nonName is what may not be in an object name.

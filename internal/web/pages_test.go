@@ -12,6 +12,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -161,6 +163,60 @@ func TestOtherAccountsAreNotFound(t *testing.T) {
 	}
 }
 
+// W6: opening another account's pages by their address is as much an
+// account switch as the picker's choice: the session moves to a new id (the
+// old one dead at once) and records the account; further pages of the same
+// account keep the id, and an account that is not the customer's switches
+// nothing.
+func TestAccountSwitchByAddressRenewsSession(t *testing.T) {
+	c := needCluster(t)
+	s, _ := c.server(t)
+	anna, annaAddress := c.newCustomer(t, "anna")
+	first, _ := c.newAccount(t, anna, "First Account GmbH")
+	second, _ := c.newAccount(t, anna, "Second Account GmbH")
+	c.waitForAccounts(t, anna, first, second)
+	b := signedIn(t, s, annaAddress)
+
+	switchTo := func(account, displayName string) string {
+		t.Helper()
+		before := b.session()
+		expect(t, "the account "+account+" by its address", b.get("/a/"+account+"/"), http.StatusOK, displayName)
+		after := b.session()
+		if after == "" || after == before {
+			t.Fatalf("opening %s by its address did not renew the session", account)
+		}
+		if _, ok := s.sessions.get(before); ok {
+			t.Errorf("the session id from before the switch to %s still works", account)
+		}
+		sess, ok := s.sessions.get(after)
+		if !ok || sess.Account != account || sess.Address != annaAddress {
+			t.Errorf("after the switch to %s the session is %+v", account, sess)
+		}
+		return before
+	}
+	switchTo(first, "First Account GmbH")
+	id := b.session()
+	expect(t, "another page of the same account", b.get("/a/"+first+"/invoices"), http.StatusOK)
+	if b.session() != id {
+		t.Error("a page of the session's own account renewed the session")
+	}
+	expect(t, "another's (a missing) account", b.get("/a/no-such-account/"), http.StatusNotFound)
+	if b.session() != id {
+		t.Error("an account that is not the customer's renewed the session")
+	}
+	if sess, _ := s.sessions.get(id); sess.Account != first {
+		t.Errorf("an account that is not the customer's became the session's: %q", sess.Account)
+	}
+
+	old := switchTo(second, "Second Account GmbH")
+	stale := newBrowser(t, s)
+	stale.cookies[sessionCookie] = old
+	if w := stale.get("/a/" + second + "/"); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login?return=") {
+		t.Errorf("the id from before the switch opened the account: %d", w.Code)
+	}
+	switchTo(first, "First Account GmbH")
+}
+
 var errorMessage = regexp.MustCompile(`<p id="error-message">([^<]*)</p>`)
 
 func messageOf(w *httptest.ResponseRecorder) string {
@@ -229,9 +285,11 @@ func TestContactsAsTheCustomer(t *testing.T) {
 	})
 }
 
-// W4, M3, M6: the owner invites by e-mail address (7 days by default),
+// W4, M3, M5, M6: the owner invites by e-mail address (the invitation is
+// valid for 7 days; the access has no end unless the owner picks a day),
 // changes permissions and withdraws; the invitee finds the account after
-// signing in; a member with Members sees the list read-only.
+// signing in; a member with Members sees the list read-only, the owner's
+// address included (A6).
 func TestUserManagement(t *testing.T) {
 	c := needCluster(t)
 	s, p := c.server(t)
@@ -245,7 +303,8 @@ func TestUserManagement(t *testing.T) {
 	base := "/a/" + account + "/members"
 
 	page := b.get(base)
-	expect(t, "the owner's User Management", page, http.StatusOK, `id="members"`, `id="invite-form"`, `name="permission" value="All"`, "7 days")
+	expect(t, "the owner's User Management", page, http.StatusOK, `id="members"`, `id="invite-form"`, `name="permission" value="All"`,
+		"The invitation is valid for 7 days")
 	if first := strings.Index(page.Body.String(), annaAddress); first < 0 || first > strings.Index(page.Body.String(), miaAddress) {
 		t.Error("W4: the owner is not listed first")
 	}
@@ -258,18 +317,36 @@ func TestUserManagement(t *testing.T) {
 	if err := c.admin.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: invitationName(address)}, m); err != nil {
 		t.Fatal(err)
 	}
-	if string(m.Spec.Email) != address || m.Spec.User != "" || m.Spec.ExpiresAt == nil ||
-		m.Spec.ExpiresAt.Sub(time.Now().Add(7*24*time.Hour)).Abs() > time.Minute {
-		t.Errorf("M6: the invitation is %+v", m.Spec)
+	if string(m.Spec.Email) != address || m.Spec.User != "" || m.Spec.ExpiresAt != nil || m.Spec.InvitationExpiresAt == nil ||
+		m.Spec.InvitationExpiresAt.Sub(time.Now().Add(7*24*time.Hour)).Abs() > time.Minute {
+		t.Errorf("M6: the invitation is %+v: it should be valid for 7 days and give access without an end", m.Spec)
 	}
-	expect(t, "the list with the invitation", b.get(base), http.StatusOK, address, `id="remove-`+m.Name+`"`, "Withdraw invitation")
+	validUntil := "invitation valid until " + english.Date(m.Spec.InvitationExpiresAt)
+	expect(t, "the list with the invitation", b.get(base), http.StatusOK, address, `id="remove-`+m.Name+`"`, "Withdraw invitation", validUntil)
+	until := time.Now().AddDate(0, 3, 0).UTC().Format(time.DateOnly)
+	limited := unique("temp") + "@invited.example"
+	expectRedirect(t, "an invitation with an end of the access", b.post(base, url.Values{"email": {limited}, "permission": {"Invoices"}, "expires": {until}}), base)
+	lm := &clientareav1alpha1.Membership{}
+	if err := c.admin.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: invitationName(limited)}, lm); err != nil {
+		t.Fatal(err)
+	}
+	day, _ := time.Parse(time.DateOnly, until)
+	if lm.Spec.ExpiresAt == nil || !lm.Spec.ExpiresAt.Time.Equal(day.Add(24*time.Hour)) ||
+		lm.Spec.InvitationExpiresAt == nil || lm.Spec.InvitationExpiresAt.Sub(time.Now().Add(7*24*time.Hour)).Abs() > time.Minute {
+		t.Errorf("M5: the invitation with access until %s is %+v", until, lm.Spec)
+	}
 	expect(t, "inviting the same address again", b.post(base, url.Values{"email": {address}, "permission": {"Domains"}}),
 		http.StatusConflict, "invited already")
 
-	expectRedirect(t, "changing the permissions, no expiry", b.post(base+"/"+m.Name, url.Values{
-		"permission": {"Domains", "Contacts"}, "expires": {""}, "generation": {fmt.Sprint(m.Generation)}}), base)
-	if err := c.admin.Get(context.Background(), client.ObjectKeyFromObject(m), m); err != nil || m.Spec.ExpiresAt != nil || len(m.Spec.Permissions) != 2 {
+	expectRedirect(t, "changing the permissions and the end of the access", b.post(base+"/"+m.Name, url.Values{
+		"permission": {"Domains", "Contacts"}, "expires": {until}, "generation": {fmt.Sprint(m.Generation)}}), base)
+	if err := c.admin.Get(context.Background(), client.ObjectKeyFromObject(m), m); err != nil || m.Spec.ExpiresAt == nil || len(m.Spec.Permissions) != 2 {
 		t.Errorf("after the change: %+v, %v", m.Spec, err)
+	}
+	expectRedirect(t, "no end of the access", b.post(base+"/"+m.Name, url.Values{
+		"permission": {"Domains", "Contacts"}, "expires": {""}, "generation": {fmt.Sprint(m.Generation)}}), base)
+	if err := c.admin.Get(context.Background(), client.ObjectKeyFromObject(m), m); err != nil || m.Spec.ExpiresAt != nil {
+		t.Errorf("after clearing the end: %+v, %v", m.Spec, err)
 	}
 
 	c.inviteeSignsIn(t, s, p, address, account)
@@ -277,12 +354,157 @@ func TestUserManagement(t *testing.T) {
 	mb := signedIn(t, s, miaAddress)
 	read := mb.get(base)
 	expect(t, "a member with Members", read, http.StatusOK, `id="members"`, address)
+	if owner := regexp.MustCompile(`(?s)<tr class="owner">\s*<td>([^<]*)</td>`).FindStringSubmatch(read.Body.String()); owner == nil || owner[1] != annaAddress {
+		t.Errorf("A6: a member's User Management does not show the owner's address %s first: %q", annaAddress, owner)
+	}
 	expectNot(t, "M3: a member's User Management", read, `id="invite-form"`, `id="remove-`)
 	expect(t, "M3: a member forcing an invitation", mb.post(base, url.Values{"email": {"x@y.example"}, "permission": {"All"}}), http.StatusForbidden)
 	expect(t, "M3: a member forcing a removal", mb.post(base+"/"+m.Name+"/delete", nil), http.StatusForbidden)
 
 	expectRedirect(t, "removing", b.post(base+"/"+m.Name+"/delete", nil), base)
 	expectNot(t, "the list after the removal", b.get(base), `id="remove-`+m.Name+`"`)
+
+	lapsedInvitation(t, c, b, ns, base)
+}
+
+// lapsedInvitation: an invitation nobody accepted in time shows "Expired"
+// with its date, and can be sent again (valid for another 7 days: pending
+// again) or removed (M5, M6).
+func lapsedInvitation(t *testing.T, c *cluster, b *browser, ns, base string) {
+	t.Helper()
+	ctx := context.Background()
+	address := unique("late") + "@invited.example"
+	lapsed := &clientareav1alpha1.Membership{
+		ObjectMeta: metav1.ObjectMeta{Name: invitationName(address), Namespace: ns},
+		Spec: clientareav1alpha1.MembershipSpec{Email: clientareav1alpha1.EmailAddress(address),
+			Permissions:         []clientareav1alpha1.Permission{clientareav1alpha1.PermissionInvoices},
+			InvitationExpiresAt: &metav1.Time{Time: time.Now().Add(-time.Hour).Truncate(time.Second)}},
+	}
+	if err := c.admin.Create(ctx, lapsed); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "M5: the invitation lapsed", func() error {
+		if err := c.admin.Get(ctx, client.ObjectKeyFromObject(lapsed), lapsed); err != nil {
+			return err
+		}
+		if !invitationLapsed(lapsed) {
+			return fmt.Errorf("state %q, %+v", lapsed.Status.State, lapsed.Status.Conditions)
+		}
+		return nil
+	})
+	row := regexp.MustCompile(`(?s)<tr id="member-` + lapsed.Name + `">.*?</tr>`)
+	list := b.get(base)
+	expect(t, "the lapsed invitation", list, http.StatusOK, `id="lapsed-`+lapsed.Name+`"`, `id="resend-`+lapsed.Name+`"`,
+		"the invitation was not accepted by "+english.Date(lapsed.Spec.InvitationExpiresAt))
+	if r := row.FindString(list.Body.String()); !strings.Contains(r, "Expired") || !strings.Contains(r, `id="remove-`+lapsed.Name+`"`) {
+		t.Errorf("the lapsed invitation's row: %s", r)
+	}
+	expectRedirect(t, "sending it again", b.post(base+"/"+lapsed.Name+"/resend", nil), base)
+	eventually(t, "M6: the invitation is pending again", func() error {
+		if err := c.admin.Get(ctx, client.ObjectKeyFromObject(lapsed), lapsed); err != nil {
+			return err
+		}
+		if lapsed.Status.State != clientareav1alpha1.MembershipPending || lapsed.Status.ObservedGeneration != lapsed.Generation {
+			return fmt.Errorf("state %q", lapsed.Status.State)
+		}
+		return nil
+	})
+	if at := lapsed.Spec.InvitationExpiresAt; at == nil || at.Sub(time.Now().Add(7*24*time.Hour)).Abs() > time.Minute || lapsed.Spec.ExpiresAt != nil {
+		t.Errorf("the invitation sent again: %+v", lapsed.Spec)
+	}
+	expect(t, "the invitation sent again", b.get(base), http.StatusOK, `id="valid-`+lapsed.Name+`"`, "The invitation is valid again.")
+	expectRedirect(t, "removing it", b.post(base+"/"+lapsed.Name+"/delete", nil), base)
+}
+
+// W4, W5, A7: the owner edits the account's profile (name, the holder's
+// contact, the invoice recipient), choosing a Contact of another account
+// she owns: the agency that bills its customer's account to itself. The
+// API server's validation is shown on the form with the field; the
+// operator then addresses the invoices to that Contact, which the page
+// says. A member with All is shown no link, and is refused by the API
+// server when forcing the page or the form.
+func TestAccountProfile(t *testing.T) {
+	c := needCluster(t)
+	s, _ := c.server(t)
+	ctx := context.Background()
+	anna, annaAddress := c.newCustomer(t, "anna")
+	agency, agencyNS := c.newAccount(t, anna, "Werbeagentur XYZ GmbH")
+	customer, customerNS := c.newAccount(t, anna, "Mustermann website")
+	bernd, berndAddress := c.newCustomer(t, "bernd")
+	c.member(t, customerNS, bernd, clientareav1alpha1.PermissionAll)
+	billing := &clientareav1alpha1.Contact{
+		ObjectMeta: metav1.ObjectMeta{Name: "agency-billing", Namespace: agencyNS},
+		Spec: clientareav1alpha1.ContactDetails{Name: "Anna Schmidt", Organisation: "Werbeagentur XYZ GmbH", City: "Berlin",
+			CountryCode: "DE", Email: "rechnung@werbeagentur-xyz.example"},
+	}
+	local := &clientareav1alpha1.Contact{
+		ObjectMeta: metav1.ObjectMeta{Name: "max", Namespace: customerNS},
+		Spec:       clientareav1alpha1.ContactDetails{Name: "Max Mustermann", City: "Köln", CountryCode: "DE", Email: "max@mustermann.example"},
+	}
+	for _, contact := range []*clientareav1alpha1.Contact{billing, local} {
+		if err := c.admin.Create(ctx, contact); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.waitForAccounts(t, anna, agency, customer)
+	c.waitForAccounts(t, bernd, customer)
+	b := signedIn(t, s, annaAddress)
+	base := "/a/" + customer + "/profile"
+
+	expect(t, "the owner's overview", b.get("/a/"+customer+"/"), http.StatusOK, `id="nav-profile"`, `href="`+base+`"`)
+	page := b.get(base)
+	expect(t, "the profile", page, http.StatusOK, `id="profile-form"`, `name="displayName" value="Mustermann website"`,
+		`name="organization"`, `name="street"`, `name="postalCode"`, `name="countryCode" value="DE"`, `name="vatID"`,
+		`name="billingContact"`, `<option value="" selected>`, "the account&#39;s own contact",
+		`<option value="`+customer+`/max">Max Mustermann, Köln`,
+		`<optgroup label="Werbeagentur XYZ GmbH">`, `<option value="`+agency+`/agency-billing">Anna Schmidt (Werbeagentur XYZ GmbH), Berlin`)
+	generation := regexp.MustCompile(`name="generation" value="([0-9]+)"`).FindStringSubmatch(page.Body.String())[1]
+
+	form := url.Values{"generation": {generation}, "displayName": {"Mustermann Relaunch"}, "name": {"Max Mustermann"},
+		"organization": {"Mustermann AG"}, "street": {"Musterweg 5"}, "postalCode": {"50667"}, "city": {"Köln"},
+		"countryCode": {"XX"}, "email": {"buchhaltung@mustermann.example"}, "phone": {"+49.221123456"},
+		"billingContact": {agency + "/agency-billing"}}
+	expect(t, "G2: a country the API refuses", b.post(base, form), http.StatusUnprocessableEntity,
+		"Country", "ISO 3166-1", `value="Mustermann Relaunch"`, `value="`+agency+`/agency-billing" selected`)
+	form.Set("countryCode", "DE")
+	form.Set("billingContact", "someone-else/their-contact")
+	expect(t, "a recipient the form does not offer", b.post(base, form), http.StatusUnprocessableEntity, "Invoice recipient", "choose one of the listed")
+	form.Set("billingContact", agency+"/agency-billing")
+	expectRedirect(t, "A7: the agency's contact as invoice recipient", b.post(base, form), base)
+
+	account := &clientareav1alpha1.Account{}
+	if err := c.admin.Get(ctx, client.ObjectKey{Name: customer}, account); err != nil {
+		t.Fatal(err)
+	}
+	ref := account.Spec.BillingContactRef
+	if ref == nil || string(ref.Account) != agency || ref.Name != "agency-billing" || account.Spec.DisplayName != "Mustermann Relaunch" ||
+		account.Spec.Contact.Organisation != "Mustermann AG" || len(account.Spec.Contact.Street) != 1 || account.Spec.Owner != clientareav1alpha1.ObjectName(anna) {
+		t.Fatalf("A7: the account was saved as %+v", account.Spec)
+	}
+	eventually(t, "A7: BillingContactResolved is True", func() error {
+		if err := c.admin.Get(ctx, client.ObjectKey{Name: customer}, account); err != nil {
+			return err
+		}
+		resolved := meta.FindStatusCondition(account.Status.Conditions, string(clientareav1alpha1.AccountConditionBillingContactResolved))
+		if resolved == nil || resolved.Status != metav1.ConditionTrue || resolved.ObservedGeneration != account.Generation {
+			return fmt.Errorf("%+v", resolved)
+		}
+		return nil
+	})
+	expect(t, "the profile after saving", b.get(base), http.StatusOK, `id="billing-status"`,
+		"Invoices go to Anna Schmidt (Werbeagentur XYZ GmbH), Berlin, a contact of your account Werbeagentur XYZ GmbH.", `value="`+agency+`/agency-billing" selected`)
+
+	bb := signedIn(t, s, berndAddress)
+	overview := bb.get("/a/" + customer + "/")
+	expect(t, "the overview of a member with All", overview, http.StatusOK, `id="nav-contacts"`)
+	expectNot(t, "W5: the overview of a member with All", overview, `id="nav-profile"`, base)
+	expect(t, "W5: a member forcing the profile", bb.get(base), http.StatusForbidden, "You are not allowed")
+	form.Set("displayName", "Bernd's account")
+	form.Set("billingContact", "")
+	expect(t, "W5: a member forcing the form", bb.post(base, form), http.StatusForbidden, "You are not allowed")
+	if err := c.admin.Get(ctx, client.ObjectKey{Name: customer}, account); err != nil || account.Spec.DisplayName != "Mustermann Relaunch" || account.Spec.BillingContactRef == nil {
+		t.Errorf("after the member's attempt: %+v, %v", account.Spec, err)
+	}
 }
 
 // inviteeSignsIn: the invitee signs up and in for the first time, and

@@ -99,7 +99,7 @@ type page struct {
 // template error becomes an error page rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
 	p.L = languageFrom(r.Context())
-	p.Path = r.URL.RequestURI()
+	p.Path = pagePath(r)
 	if sess := sessionFrom(r); sess != nil && sess.Address != "" {
 		p.Address = sess.Address
 		if status == http.StatusOK {
@@ -124,6 +124,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// pagePath is the address the page's links (the language switch) come back
+// to: the request's, except for the OpenID callback, whose query is the
+// provider's code and this sign-in's state, which must never end up in a
+// link (nor a Referer or a history entry that a link makes), and whose
+// page cannot be shown twice anyway.
+func pagePath(r *http.Request) string {
+	if r.URL.Path == "/callback" {
+		return "/"
+	}
+	return r.URL.RequestURI()
 }
 
 // errorView is the error page's content.

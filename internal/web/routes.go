@@ -17,6 +17,15 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /lang", s.setLanguage)
 
+	// The domain login (D5, W7): a domain name and its password, for that
+	// one domain; a session of its own.
+	s.domainLogins = newDomainLogin(s)
+	mux.HandleFunc("GET /domain", s.domainSignIn)
+	mux.HandleFunc("POST /domain", s.domainSignInSubmit)
+	mux.HandleFunc("POST /domain/logout", s.domainSignOut)
+	mux.Handle("GET /domain/{domainName}", s.inDomain(s.domainPage))
+	mux.Handle("POST /domain/{domainName}", s.inDomain(s.updateDomainLogin))
+
 	mux.Handle("GET /accounts", s.signedIn(s.accountsPage))
 	mux.Handle("POST /accounts/{account}", s.signedIn(s.selectAccount))
 	mux.HandleFunc("GET /a/{account}", func(w http.ResponseWriter, r *http.Request) {
@@ -24,10 +33,14 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.Handle("GET /a/{account}/{$}", s.inAccount(s.overview))
 
+	mux.Handle("GET /a/{account}/profile", s.inAccount(s.profile))
+	mux.Handle("POST /a/{account}/profile", s.inAccount(s.updateProfile))
+
 	mux.Handle("GET /a/{account}/members", s.inAccount(s.members))
 	mux.Handle("POST /a/{account}/members", s.inAccount(s.invite))
 	mux.Handle("POST /a/{account}/members/{membership}", s.inAccount(s.changeMember))
 	mux.Handle("POST /a/{account}/members/{membership}/delete", s.inAccount(s.removeMember))
+	mux.Handle("POST /a/{account}/members/{membership}/resend", s.inAccount(s.resendInvitation))
 
 	mux.Handle("GET /a/{account}/contacts", s.inAccount(s.contacts))
 	mux.Handle("GET /a/{account}/contacts/new", s.inAccount(s.newContact))
@@ -41,6 +54,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /a/{account}/domains/{name}", s.inAccount(s.domain))
 	mux.Handle("POST /a/{account}/domains", s.inAccount(s.createDomain))
 	mux.Handle("POST /a/{account}/domains/{name}", s.inAccount(s.updateDomain))
+	mux.Handle("POST /a/{account}/domains/{name}/password", s.inAccount(s.newDomainPassword))
 
 	mux.Handle("GET /a/{account}/invoices", s.inAccount(s.invoices))
 	mux.Handle("GET /a/{account}/invoices/{name}", s.inAccount(s.invoice))

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -51,9 +52,9 @@ func TestSecurityHeadersAndCookieFlags(t *testing.T) {
 				t.Errorf("GET %s: cookie %s is not hardened: %s", target, c.Name, c.String())
 			}
 		}
-	}
-	if _, ok := b.cookies[sessionCookie]; !ok {
-		t.Errorf("GET /login set no %s cookie", sessionCookie)
+		if _, ok := b.cookies[sessionCookie]; strings.HasPrefix(target, "/login") && !ok {
+			t.Errorf("GET /login set no %s cookie", sessionCookie)
+		}
 	}
 	if _, ok := b.cookies[languageCookie]; !ok {
 		t.Errorf("GET /lang set no %s cookie", languageCookie)
@@ -283,8 +284,9 @@ func TestEveryWordInBothLanguages(t *testing.T) {
 }
 
 // The sign-in refuses an ID token whose address the provider has not
-// verified, and one meant for another sign-in (nonce), without saying why
-// to the browser.
+// verified, one meant for another sign-in (nonce) and a lookalike address,
+// without saying why to the browser; a refused sign-in is over (its
+// pending sign-in and session are gone).
 func TestSignInRefusesUnverifiedOrReplayed(t *testing.T) {
 	s, p := testServer(t, nil, nil)
 	for name, tamper := range map[string]func(map[string]any){
@@ -294,6 +296,7 @@ func TestSignInRefusesUnverifiedOrReplayed(t *testing.T) {
 		"another client":          func(c map[string]any) { c["aud"] = "someone-else" },
 		"expired":                 func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
 		"a system: name":          func(c map[string]any) { c["email"] = "system:admin" },
+		"a Kelvin sign for a k":   func(c map[string]any) { c["email"] = "\u212Aim@example.com" },
 	} {
 		b := newBrowser(t, s)
 		p.mu.Lock()
@@ -305,6 +308,9 @@ func TestSignInRefusesUnverifiedOrReplayed(t *testing.T) {
 		}
 		if sess, ok := s.sessions.get(b.session()); ok && sess.Address != "" {
 			t.Errorf("%s: signed in as %q", name, sess.Address)
+		}
+		if b.session() != "" || s.sessions.len() != 0 {
+			t.Errorf("%s: the refused sign-in left its session (cookie %q, %d stored)", name, b.session(), s.sessions.len())
 		}
 	}
 	b := newBrowser(t, s)
@@ -437,5 +443,251 @@ func TestLoginLinkKeepsSession(t *testing.T) {
 	}
 	if _, ok := s.sessions.get(id); !ok {
 		t.Error("GET /login ended the session")
+	}
+}
+
+// An address is checked as the provider sent it, ASCII only, and lower-cased
+// only then: a lookalike never becomes another customer's address.
+func TestAddressOf(t *testing.T) {
+	for claim, want := range map[string]string{
+		"kim@example.com":                  "kim@example.com",
+		"Kim.Meier@Example.COM":            "kim.meier@example.com",
+		"KIM@EXAMPLE.COM":                  "kim@example.com",
+		"\u212Aim@example.com":             "", // KELVIN SIGN, which lower-cases to k
+		"k\u0130m@example.com":             "", // LATIN CAPITAL LETTER I WITH DOT ABOVE, which lower-cases to i + a dot
+		"kim@\u212Aexample.com":            "",
+		"kim@example.com\u017F":            "", // LATIN SMALL LETTER LONG S, which folds to s
+		"system:admin":                     "",
+		"kim@localhost":                    "",
+		"":                                 "",
+		strings.Repeat("a", 250) + "@x.de": "",
+	} {
+		got, err := addressOf(claim)
+		if got != want || (want == "") != (err != nil) {
+			t.Errorf("addressOf(%q) = %q, %v; want %q", claim, got, err, want)
+		}
+		if err != nil && !errors.Is(err, errSignIn) {
+			t.Errorf("addressOf(%q): %v is not errSignIn", claim, err)
+		}
+	}
+}
+
+// A failed callback ends its sign-in: the pending sign-in and its session
+// are gone, so that the provider's real answer afterwards finds nothing to
+// complete; and the error page's links never carry the callback's query
+// (the code, the state).
+func TestFailedCallbackEndsPendingLogin(t *testing.T) {
+	s, p := testServer(t, nil, nil)
+	b := newBrowser(t, s)
+	callback := b.startSignIn(p, "anna@example.com", "/accounts")
+	pending := b.session()
+	query, err := url.Parse(callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, state := query.Query().Get("code"), query.Query().Get("state")
+	noQueryInPage := func(what string, w *httptest.ResponseRecorder) {
+		t.Helper()
+		for _, secret := range []string{code, state, url.QueryEscape(code), url.QueryEscape(state), "callback", "code=", "state="} {
+			if strings.Contains(w.Body.String(), secret) {
+				t.Errorf("%s: the page contains %q:\n%s", what, secret, w.Body.String())
+			}
+		}
+		if !strings.Contains(w.Body.String(), `id="lang-de" href="/lang?l=de&amp;return=%2f"`) {
+			t.Errorf("%s: the language link does not come back to /:\n%s", what, w.Body.String())
+		}
+	}
+
+	forged := b.get("/callback?code=" + url.QueryEscape(code) + "&state=forged-" + state)
+	if forged.Code != http.StatusUnauthorized {
+		t.Fatalf("a callback with another state: %d", forged.Code)
+	}
+	noQueryInPage("the refused callback", forged)
+	if _, ok := s.sessions.get(pending); ok {
+		t.Error("the pending sign-in outlived a failed callback")
+	}
+	if b.session() != "" {
+		t.Error("the failed callback did not clear the session cookie")
+	}
+
+	b.cookies[sessionCookie] = pending
+	again := b.get(callback)
+	if again.Code != http.StatusBadRequest || !strings.Contains(again.Body.String(), "Please sign in again") {
+		t.Errorf("the provider's answer after a failed callback: %d, want 400 (no sign-in to complete)", again.Code)
+	}
+	noQueryInPage("the callback without a sign-in", again)
+	if s.sessions.len() != 0 {
+		t.Errorf("%d sessions are stored, want none", s.sessions.len())
+	}
+
+	// The provider reports an error: the sign-in is over as well.
+	b = newBrowser(t, s)
+	b.get("/login")
+	pending = b.session()
+	if w := b.get("/callback?error=access_denied&state=x"); w.Code != http.StatusUnauthorized {
+		t.Errorf("a cancelled sign-in: %d", w.Code)
+	}
+	if _, ok := s.sessions.get(pending); ok || b.session() != "" {
+		t.Error("a cancelled sign-in left its session")
+	}
+
+	// A signed-in customer who follows a stray link to /callback stays
+	// signed in.
+	b = newBrowser(t, s)
+	b.sessionFor("anna@example.com", "anna")
+	id := b.session()
+	if w := b.get("/callback?code=x&state=y"); w.Code != http.StatusBadRequest {
+		t.Errorf("a callback without a sign-in in progress: %d", w.Code)
+	}
+	if _, ok := s.sessions.get(id); !ok || b.session() != id {
+		t.Error("a stray callback signed a customer out")
+	}
+}
+
+// loginFrom is GET /login from a client at addr (host:port), without a
+// cookie.
+func loginFrom(s *Server, addr string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, testURL+"/login", nil)
+	r.RemoteAddr = addr
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w
+}
+
+// A flood of GET /login (from many addresses, so that the throttle does not
+// stop it) keeps the stored sign-ins bounded: the oldest pending ones make
+// room, a signed-in session is never evicted for them, and ended ones are
+// swept when the next sign-in is stored.
+func TestPendingSignInsAreBounded(t *testing.T) {
+	clk := clocktesting.NewFakePassiveClock(time.Now())
+	s, _ := testServer(t, nil, clk)
+	b := newBrowser(t, s)
+	b.sessionFor("anna@example.com", "anna")
+	signedIn := b.session()
+	var first, last string
+	for i := range 20_000 {
+		w := loginFrom(s, fmt.Sprintf("10.%d.%d.%d:40000", i>>16, (i>>8)&0xff, i&0xff))
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("GET /login %d: %d", i, w.Code)
+		}
+		for _, c := range w.Result().Cookies() {
+			if c.Name == sessionCookie {
+				if first == "" {
+					first = c.Value
+				}
+				last = c.Value
+			}
+		}
+	}
+	if n := s.sessions.len(); n > maxPendingLogins+1 {
+		t.Errorf("%d sessions stored after 20000 sign-ins started, want at most %d", n, maxPendingLogins+1)
+	}
+	if n := s.sessions.pendingLen(); n != maxPendingLogins {
+		t.Errorf("%d pending sign-ins, want the bound %d", n, maxPendingLogins)
+	}
+	if n := s.signIns.len(); n > maxClients {
+		t.Errorf("the throttle remembers %d clients, want at most %d", n, maxClients)
+	}
+	if sess, ok := s.sessions.get(signedIn); !ok || sess.Address != "anna@example.com" {
+		t.Fatal("the flood of sign-ins evicted a signed-in session")
+	}
+	if _, ok := s.sessions.get(first); ok {
+		t.Error("the oldest pending sign-in was not the one evicted")
+	}
+	if _, ok := s.sessions.get(last); !ok {
+		t.Error("the newest pending sign-in was evicted")
+	}
+
+	clk.SetTime(clk.Now().Add(loginTimeout))
+	loginFrom(s, "192.0.2.7:1234")
+	if n, pending := s.sessions.len(), s.sessions.pendingLen(); n != 2 || pending != 1 {
+		t.Errorf("after the sign-in timeout and one more sign-in: %d sessions, %d pending; want 2 (anna's and the new one), 1", n, pending)
+	}
+	if _, ok := s.sessions.get(signedIn); !ok {
+		t.Error("the sweep ended a live signed-in session")
+	}
+}
+
+// Sign-ins are throttled per client: a burst, then one per signInEvery;
+// /login and /callback count together; other clients are not affected.
+// The client is the connection's address, an IPv6 one by its /64, or,
+// when configured, the last value of the proxy's header.
+func TestSignInsAreThrottledPerClient(t *testing.T) {
+	clk := clocktesting.NewFakePassiveClock(time.Now())
+	s, _ := testServer(t, nil, clk)
+	for i := range signInBurst - 1 {
+		if w := loginFrom(s, "192.0.2.1:1000"); w.Code != http.StatusSeeOther {
+			t.Fatalf("sign-in %d of the burst: %d", i, w.Code)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, testURL+"/callback?state=x&code=y", nil)
+	r.RemoteAddr = "192.0.2.1:1001"
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusBadRequest {
+		t.Fatalf("the last callback of the burst: %d", w.Code)
+	}
+	w = loginFrom(s, "192.0.2.1:1002")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "2" || !strings.Contains(w.Body.String(), "Too many sign-ins") {
+		t.Fatalf("beyond the burst: %d, Retry-After %q\n%s", w.Code, w.Header().Get("Retry-After"), w.Body.String())
+	}
+	if w.Header().Get("Content-Security-Policy") == "" || len(w.Result().Cookies()) != 0 {
+		t.Error("the refusal lacks the security headers, or stored a sign-in")
+	}
+	if w := loginFrom(s, "192.0.2.2:1000"); w.Code != http.StatusSeeOther {
+		t.Errorf("another client was throttled: %d", w.Code)
+	}
+	clk.SetTime(clk.Now().Add(signInEvery))
+	if w := loginFrom(s, "192.0.2.1:1000"); w.Code != http.StatusSeeOther {
+		t.Errorf("after %s, the client got no sign-in: %d", signInEvery, w.Code)
+	}
+	if w := loginFrom(s, "192.0.2.1:1000"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("the refill gave more than one sign-in: %d", w.Code)
+	}
+
+	for _, c := range []struct {
+		header, remote, value, want string
+	}{
+		{"", "192.0.2.1:1234", "", "192.0.2.1"},
+		{"", "[2001:db8:1:2:3:4:5:6]:1234", "", "2001:db8:1:2::/64"},
+		{"", "[::ffff:192.0.2.1]:1234", "", "192.0.2.1"},
+		{"", "not an address", "", "not an address"},
+		{"", "192.0.2.1:1234", "198.51.100.7", "192.0.2.1"}, // no header configured: never read
+		{"X-Forwarded-For", "10.0.0.1:1234", "203.0.113.9, 198.51.100.7", "198.51.100.7"},
+		{"X-Forwarded-For", "10.0.0.1:1234", "2001:db8:1:2::99", "2001:db8:1:2::/64"},
+		{"X-Forwarded-For", "10.0.0.1:1234", "garbage", "10.0.0.1"},
+		{"X-Forwarded-For", "10.0.0.1:1234", "", "10.0.0.1"},
+		{"X-Real-Ip", "10.0.0.1:1234", "198.51.100.7:5555", "198.51.100.7"},
+	} {
+		s.cfg.ClientAddressHeader = c.header
+		r := httptest.NewRequest(http.MethodGet, testURL+"/login", nil)
+		r.RemoteAddr = c.remote
+		if c.value != "" {
+			r.Header.Set("X-Forwarded-For", "spoofed.example")
+			r.Header.Add("X-Forwarded-For", c.value)
+			r.Header.Set("X-Real-Ip", c.value)
+		}
+		if got := s.clientKey(r); got != c.want {
+			t.Errorf("header %q, remote %q, value %q: client %q, want %q", c.header, c.remote, c.value, got, c.want)
+		}
+	}
+	if _, err := (Config{Kube: testKubeConfig(), Issuer: "https://id.example", ClientID: "x", URL: testURL, ClientAddressHeader: "X-Forwarded-For:"}).withDefaults(); err == nil {
+		t.Error("a ClientAddressHeader that is no header name was accepted")
+	}
+
+	// The throttle remembers a bounded number of clients, the least
+	// recently seen forgotten first.
+	l := newRateLimiter(clk, 1, time.Hour, 3)
+	for _, key := range []string{"a", "b", "c", "a", "d"} {
+		l.allow(key)
+	}
+	if l.len() != 3 {
+		t.Errorf("the throttle remembers %d clients, want 3", l.len())
+	}
+	if ok, _ := l.allow("a"); ok {
+		t.Error("a recently seen client was forgotten")
+	}
+	if ok, _ := l.allow("b"); !ok {
+		t.Error("the least recently seen client was not the one forgotten")
 	}
 }

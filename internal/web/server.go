@@ -40,6 +40,14 @@ type Config struct {
 	SessionAbsolute time.Duration
 	// Clock tells the time; nil is the real clock.
 	Clock clock.PassiveClock
+	// ClientAddressHeader names a header that the one proxy in front of
+	// the client area (an ingress) sets to the client's address, such as
+	// X-Forwarded-For or X-Real-IP; its last value counts. Empty: the
+	// connection's address (http.Request.RemoteAddr). It is what sign-ins
+	// are throttled by; set it only when no client can reach the client
+	// area except through that proxy, since a client that can sends any
+	// address it likes.
+	ClientAddressHeader string
 }
 
 // Defaults of Config.
@@ -55,9 +63,13 @@ type Server struct {
 	kube     client.Client
 	sessions *sessionStore
 	auth     *authenticator
+	signIns  *rateLimiter
 	pages    *renderer
 	log      logr.Logger
 	handler  http.Handler
+
+	// domainLogins is the domain login (pages_domainlogin.go), made in routes.
+	domainLogins *domainLogin
 }
 
 // New builds the client area: its client, its OpenID relying party (the
@@ -101,7 +113,19 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("web.Config.URL %q must be the client area's origin, such as https://client.example.com", cfg.URL)
 	}
 	cfg.URL = base.Scheme + "://" + base.Host
+	if cfg.ClientAddressHeader != "" {
+		if !isHeaderName(cfg.ClientAddressHeader) {
+			return cfg, fmt.Errorf("web.Config.ClientAddressHeader %q is not a header name", cfg.ClientAddressHeader)
+		}
+		cfg.ClientAddressHeader = http.CanonicalHeaderKey(cfg.ClientAddressHeader)
+	}
 	return cfg, nil
+}
+
+// isHeaderName says whether name is an HTTP header name (RFC 9110's token).
+func isHeaderName(name string) bool {
+	const tokenChars = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	return name != "" && strings.Trim(name, tokenChars) == ""
 }
 
 // newServer puts the parts together; tests give it their own.
@@ -112,7 +136,8 @@ func newServer(cfg Config, kube client.Client, auth *authenticator) (*Server, er
 	}
 	s := &Server{
 		cfg: cfg, kube: kube, sessions: newSessionStore(cfg), auth: auth, pages: pages,
-		log: logf.Log.WithName("web"),
+		signIns: newRateLimiter(cfg.Clock, signInBurst, signInEvery, maxClients),
+		log:     logf.Log.WithName("web"),
 	}
 	handler, err := s.middleware(s.routes())
 	if err != nil {

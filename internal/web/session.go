@@ -1,6 +1,7 @@
 package web
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"net/http"
@@ -20,6 +21,18 @@ const sessionCookie = "__Host-session"
 // provider: a session that is only a pending sign-in is worth little and
 // costs memory, so it does not live as long as a signed-in one.
 const loginTimeout = 10 * time.Minute
+
+// maxPendingLogins bounds the sign-ins in progress. Anyone may start one
+// (GET /login needs nothing), so without a bound a flood of them would fill
+// the memory and take every signed-in customer down with the pod. Beyond
+// it the oldest pending sign-in makes room; a signed-in session is never
+// evicted for one.
+const maxPendingLogins = 10_000
+
+// minFullSweep is the store size from which a growing store is swept of
+// ended sessions on insert (each time it has doubled since the last sweep),
+// besides the sweep once per timeout period.
+const minFullSweep = 1024
 
 // session is what the server keeps for one browser. The browser holds only
 // its id, an opaque random value; everything else stays on the server.
@@ -54,20 +67,32 @@ type pendingLogin struct {
 // sessionStore keeps sessions in memory. A restart signs everyone out,
 // which is the price of holding nothing in the browser or a database.
 type sessionStore struct {
-	mu        sync.Mutex
-	sessions  map[string]*session
-	idle      time.Duration
-	absolute  time.Duration
-	clock     clock.PassiveClock
-	lastSweep time.Time
+	mu       sync.Mutex
+	sessions map[string]*session
+	// pending are the ids of the sessions that are only a sign-in in
+	// progress (no Address), oldest first, for their bound (maxPending);
+	// pendingAt finds an id's element.
+	pending    *list.List
+	pendingAt  map[string]*list.Element
+	maxPending int
+	idle       time.Duration
+	absolute   time.Duration
+	clock      clock.PassiveClock
+	lastSweep  time.Time
+	// sweepAt is the size at which an insert sweeps the whole store
+	// before its period is up: twice the size the last sweep left.
+	sweepAt int
 }
 
 func newSessionStore(cfg Config) *sessionStore {
 	return &sessionStore{
-		sessions: map[string]*session{},
-		idle:     cfg.SessionIdle,
-		absolute: cfg.SessionAbsolute,
-		clock:    cfg.Clock,
+		sessions:   map[string]*session{},
+		pending:    list.New(),
+		pendingAt:  map[string]*list.Element{},
+		maxPending: maxPendingLogins,
+		idle:       cfg.SessionIdle,
+		absolute:   cfg.SessionAbsolute,
+		clock:      cfg.Clock,
 	}
 }
 
@@ -94,7 +119,7 @@ func (st *sessionStore) get(id string) (session, bool) {
 	}
 	now := st.clock.Now()
 	if st.expired(s, now) {
-		delete(st.sessions, id)
+		st.removeLocked(id)
 		return session{}, false
 	}
 	s.LastSeen = now
@@ -117,7 +142,22 @@ func (st *sessionStore) insertLocked(s session) session {
 	}
 	s.LastSeen = now
 	st.sessions[s.ID] = &s
+	if s.Address == "" {
+		st.pendingAt[s.ID] = st.pending.PushBack(s.ID)
+		for st.pending.Len() > st.maxPending {
+			st.removeLocked(st.pending.Front().Value.(string))
+		}
+	}
 	return s
+}
+
+// removeLocked forgets a session, and its place among the pending ones.
+func (st *sessionStore) removeLocked(id string) {
+	delete(st.sessions, id)
+	if e, ok := st.pendingAt[id]; ok {
+		st.pending.Remove(e)
+		delete(st.pendingAt, id)
+	}
 }
 
 // renew moves the session to a new id after change has been applied to it;
@@ -127,22 +167,24 @@ func (st *sessionStore) renew(oldID string, change func(*session)) (session, boo
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	old, ok := st.sessions[oldID]
+	st.removeLocked(oldID)
 	if !ok || st.expired(old, st.clock.Now()) {
-		delete(st.sessions, oldID)
 		return session{}, false
 	}
-	delete(st.sessions, oldID)
 	renewed := *old
 	change(&renewed)
 	return st.insertLocked(renewed), true
 }
 
-// update changes a live session in place.
+// update changes a live session in place; who is signed in stays (a
+// sign-in renews the session instead).
 func (st *sessionStore) update(id string, change func(*session)) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if s, ok := st.sessions[id]; ok {
+		address := s.Address
 		change(s)
+		s.Address = address
 	}
 }
 
@@ -150,21 +192,40 @@ func (st *sessionStore) update(id string, change func(*session)) {
 func (st *sessionStore) delete(id string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	delete(st.sessions, id)
+	st.removeLocked(id)
 }
 
-// sweepLocked removes ended sessions, at most once per idle period, so that
-// abandoned sessions do not pile up without a background goroutine.
+// sweepLocked removes ended sessions, so that abandoned ones do not pile up
+// without a background goroutine: the oldest pending sign-ins that have
+// ended on every insert (cheap: they are in order), and the whole store
+// once per timeout period, or sooner when it has doubled since the last
+// sweep, so that a store grown large is kept clean at a constant cost per
+// insert.
 func (st *sessionStore) sweepLocked(now time.Time) {
-	if now.Sub(st.lastSweep) < min(st.idle, loginTimeout) {
+	for e := st.pending.Front(); e != nil; e = st.pending.Front() {
+		id := e.Value.(string)
+		if s, ok := st.sessions[id]; ok && !st.expired(s, now) {
+			break
+		}
+		st.removeLocked(id)
+	}
+	if now.Sub(st.lastSweep) < min(st.idle, loginTimeout) && len(st.sessions) < st.sweepAt {
 		return
 	}
 	st.lastSweep = now
 	for id, s := range st.sessions {
 		if st.expired(s, now) {
-			delete(st.sessions, id)
+			st.removeLocked(id)
 		}
 	}
+	st.sweepAt = max(2*len(st.sessions), minFullSweep)
+}
+
+// pendingLen is the number of stored pending sign-ins.
+func (st *sessionStore) pendingLen() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.pending.Len()
 }
 
 // len is the number of stored sessions, ended ones not yet swept included.

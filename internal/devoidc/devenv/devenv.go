@@ -44,10 +44,11 @@ const (
 )
 
 // webRBAC are the files of config/web that give the client area its
-// identity and its only permission (impersonating claimed addresses), in
-// the order they are applied. impersonator_role.yaml is the ClusterRole
-// whose rules the operator keeps.
-var webRBAC = []string{"service_account.yaml", "impersonator_role.yaml", "impersonator_role_binding.yaml"}
+// identity and its only permissions (impersonating claimed addresses,
+// reading a domain's password hash), in the order they are applied.
+// impersonator_role.yaml is the ClusterRole whose rules the operator keeps.
+var webRBAC = []string{"service_account.yaml", "impersonator_role.yaml", "impersonator_role_binding.yaml",
+	"domain_credentials_role.yaml", "domain_credentials_role_binding.yaml"}
 
 // InstallWebRBAC creates the namespace clientarea-system when it is missing
 // and the client area's ServiceAccount, ClusterRole and ClusterRoleBinding
