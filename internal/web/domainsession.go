@@ -128,15 +128,9 @@ func (st *domainSessionStore) delete(id string) {
 // SameSite=Strict, since a domain session is only ever used from its own
 // pages.
 func setDomainSessionCookie(w http.ResponseWriter, id string) {
-	http.SetCookie(w, &http.Cookie{
-		Name: domainSessionCookie, Value: id, Path: "/",
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
-	})
+	writeSessionCookie(w, domainSessionCookie, id, 0, http.SameSiteStrictMode)
 }
 
 func clearDomainSessionCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{
-		Name: domainSessionCookie, Value: "", Path: "/", MaxAge: -1,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
-	})
+	writeSessionCookie(w, domainSessionCookie, "", -1, http.SameSiteStrictMode)
 }

@@ -133,14 +133,8 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, sess *sess
 // selectAccount is a choice in the picker: the session is renewed, so that
 // the id of the session before the switch is dead, and the account opens.
 func (s *Server) selectAccount(w http.ResponseWriter, r *http.Request, sess *session) {
-	accounts, err := s.accounts(r.Context(), sess)
-	if err != nil {
-		s.customerFailed(w, r, sess, err)
-		return
-	}
-	account := findAccount(accounts, r.PathValue("account"))
+	_, account := s.pathAccount(w, r, sess)
 	if account == nil {
-		s.notFound(w, r)
 		return
 	}
 	renewed, ok := s.sessions.renew(sess.ID, func(n *session) { n.Account = account.Name })
@@ -150,6 +144,23 @@ func (s *Server) selectAccount(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	setSessionCookie(w, renewed.ID)
 	http.Redirect(w, r, "/a/"+account.Name+"/", http.StatusSeeOther)
+}
+
+// pathAccount finds the customer's account the request's path names, with
+// all the customer's accounts; account is nil when there is none such or
+// the accounts could not be read, and the answer has been given.
+func (s *Server) pathAccount(w http.ResponseWriter, r *http.Request, sess *session) (accounts []accountInfo, account *accountInfo) {
+	accounts, err := s.accounts(r.Context(), sess)
+	if err != nil {
+		s.customerFailed(w, r, sess, err)
+		return nil, nil
+	}
+	account = findAccount(accounts, r.PathValue("account"))
+	if account == nil {
+		s.notFound(w, r)
+		return nil, nil
+	}
+	return accounts, account
 }
 
 // accountRequest is one request to an account's pages.
@@ -172,14 +183,8 @@ type accountRequest struct {
 // came through the picker or a link: the session is renewed (W6).
 func (s *Server) inAccount(h func(*accountRequest)) http.Handler {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request, sess *session) {
-		accounts, err := s.accounts(r.Context(), sess)
-		if err != nil {
-			s.customerFailed(w, r, sess, err)
-			return
-		}
-		account := findAccount(accounts, r.PathValue("account"))
+		accounts, account := s.pathAccount(w, r, sess)
 		if account == nil {
-			s.notFound(w, r)
 			return
 		}
 		if account.Name != sess.Account {

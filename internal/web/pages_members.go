@@ -180,10 +180,8 @@ func (s *Server) changeMember(req *accountRequest) {
 		s.showMembers(req, http.StatusUnprocessableEntity, newForm(), []fieldError{{Field: "expires", Message: l.T("expires_invalid")}})
 		return
 	}
-	membership := &clientareav1alpha1.Membership{}
-	key := client.ObjectKey{Namespace: req.account.Namespace, Name: req.r.PathValue("membership")}
-	if err := s.kube.Get(req.ctx, key, membership); err != nil {
-		req.fail(err)
+	membership := s.membershipOf(req)
+	if membership == nil {
 		return
 	}
 	if !unchangedSince(f, membership) {
@@ -192,30 +190,15 @@ func (s *Server) changeMember(req *accountRequest) {
 	}
 	membership.Spec.Permissions = permissionsOf(f)
 	membership.Spec.ExpiresAt = expires
-	err = s.kube.Update(req.ctx, membership)
-	if errs, ok := formErrors(err, membershipFields); ok {
-		s.showMembers(req, http.StatusUnprocessableEntity, newForm(), errs)
-		return
-	}
-	if apierrors.IsConflict(err) {
-		req.redirect(req.path("members"), "flash_changed_meanwhile")
-		return
-	}
-	if err != nil {
-		req.fail(err)
-		return
-	}
-	req.redirect(req.path("members"), "flash_member_saved")
+	s.saveMembership(req, membership, "flash_member_saved")
 }
 
 // resendInvitation sends an invitation again, as the owner: it waits for
 // the invitee another invitationDays from now (M6). Its permissions and the
 // end of the access it gives stay as they were.
 func (s *Server) resendInvitation(req *accountRequest) {
-	membership := &clientareav1alpha1.Membership{}
-	key := client.ObjectKey{Namespace: req.account.Namespace, Name: req.r.PathValue("membership")}
-	if err := s.kube.Get(req.ctx, key, membership); err != nil {
-		req.fail(err)
+	membership := s.membershipOf(req)
+	if membership == nil {
 		return
 	}
 	if membership.Status.AcceptedAt != nil || membership.Status.State == clientareav1alpha1.MembershipActive {
@@ -223,6 +206,24 @@ func (s *Server) resendInvitation(req *accountRequest) {
 		return
 	}
 	membership.Spec.InvitationExpiresAt = s.invitationExpiry()
+	s.saveMembership(req, membership, "flash_invitation_resent")
+}
+
+// membershipOf reads the membership the request's path names; nil when
+// that failed, and the error page was shown.
+func (s *Server) membershipOf(req *accountRequest) *clientareav1alpha1.Membership {
+	membership := &clientareav1alpha1.Membership{}
+	key := client.ObjectKey{Namespace: req.account.Namespace, Name: req.r.PathValue("membership")}
+	if err := s.kube.Get(req.ctx, key, membership); err != nil {
+		req.fail(err)
+		return nil
+	}
+	return membership
+}
+
+// saveMembership writes a changed membership and answers the owner: the
+// members page with the errors, or back to it with flash.
+func (s *Server) saveMembership(req *accountRequest, membership *clientareav1alpha1.Membership, flash string) {
 	err := s.kube.Update(req.ctx, membership)
 	if errs, ok := formErrors(err, membershipFields); ok {
 		s.showMembers(req, http.StatusUnprocessableEntity, newForm(), errs)
@@ -236,7 +237,7 @@ func (s *Server) resendInvitation(req *accountRequest) {
 		req.fail(err)
 		return
 	}
-	req.redirect(req.path("members"), "flash_invitation_resent")
+	req.redirect(req.path("members"), flash)
 }
 
 // removeMember deletes a membership or withdraws an invitation, as the owner.

@@ -238,17 +238,20 @@ func (st *sessionStore) len() int {
 // setSessionCookie gives the browser its session id. No Max-Age: the cookie
 // ends with the browser session, and the server ends it sooner.
 func setSessionCookie(w http.ResponseWriter, id string) {
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: id, Path: "/",
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
+	writeSessionCookie(w, sessionCookie, id, 0, http.SameSiteLaxMode)
 }
 
 // clearSessionCookie tells the browser to forget its session id.
 func clearSessionCookie(w http.ResponseWriter) {
+	writeSessionCookie(w, sessionCookie, "", -1, http.SameSiteLaxMode)
+}
+
+// writeSessionCookie sets, or with maxAge -1 clears, a cookie holding a
+// session id: Secure, HttpOnly, for the whole site.
+func writeSessionCookie(w http.ResponseWriter, name, id string, maxAge int, sameSite http.SameSite) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Name: name, Value: id, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: sameSite,
 	})
 }
 
