@@ -2,7 +2,9 @@ package controller
 
 import (
 	"context"
+	"regexp"
 	"slices"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -77,29 +79,77 @@ func AccountAccessName(account string) string { return boundedName(accountAccess
 // the profile fields.
 var accountProfileVerbs = []string{"get", "patch", "update"}
 
+// webCustomerRequest is one kind of request that the front end
+// (internal/web) sends as a customer, and the verbs it sends on it.
+type webCustomerRequest struct {
+	group, resource string
+	verbs           []string
+}
+
+// webCustomerRequests are exactly the requests internal/web sends as a
+// signed-in customer, by resource, and so all that the impersonator role
+// lets it send (config/rbac/operator_cluster_rbac_policy.yaml holds the role
+// to this list). No subresource (status, ...), no watch, no other kind
+// (ownershiptransfers, pricelists, numberclaims, ...): RBAC still decides as
+// the customer, but a front end that is taken over, acting for an address
+// that should not be claimable, reaches no more than its pages do. A page
+// that sends a new kind of request needs it here and in that policy.
+var webCustomerRequests = []webCustomerRequest{
+	// auth.go: whether the signed-in address is claimed.
+	{clientareav1alpha1.GroupVersion.Group, "emailclaims", []string{"get"}},
+	// pages_accounts.go: the User's status.accounts, the choice after login.
+	{clientareav1alpha1.GroupVersion.Group, "users", []string{"get"}},
+	// pages_profile.go: the owner reads its Account and patches its profile
+	// (W4); update is what the owner's own role (accountProfileVerbs)
+	// grants besides, held to the profile by the owner-edits policy.
+	{clientareav1alpha1.GroupVersion.Group, "accounts", []string{"get", "update", "patch"}},
+	// pages_members.go.
+	{clientareav1alpha1.GroupVersion.Group, "memberships", []string{"get", "list", "create", "update", "delete"}},
+	// pages_contacts.go, and the profile's choice of billing contact.
+	{clientareav1alpha1.GroupVersion.Group, "contacts", []string{"get", "list", "create", "update", "delete"}},
+	// pages_domains.go: register, name servers and auto-renew, a new domain
+	// password (all by update).
+	{clientareav1alpha1.GroupVersion.Group, "domains", []string{"get", "list", "create", "update"}},
+	// pages_invoices.go.
+	{clientareav1alpha1.GroupVersion.Group, "invoices", []string{"get", "list"}},
+	// access.go: what the customer may do, to show only that (W5).
+	{"authorization.k8s.io", "selfsubjectaccessreviews", []string{"create"}},
+}
+
+// impersonableAddress is what a claimed address must look like to be
+// impersonated: the shape of an EmailAddress (its validation in
+// api/v1alpha1), and so never a system: name. The admission policy holds the
+// role's user names to it as well; an address that is not (which the API
+// refuses already) is left out rather than stopping every other customer.
+var impersonableAddress = regexp.MustCompile(`^[a-zA-Z0-9.!#$%&*+/=?^_{|}~-]+@[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?([.][a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)+$`)
+
 // WebImpersonatorRules are the rules of WebImpersonatorClusterRole for the
-// claimed addresses (sorted, distinct): impersonating exactly those users,
-// and while impersonating, only requests on this API's resources and the
-// self access reviews with which the front end asks what a customer may do
-// (W5). None at all when no address is claimed: a rule with no
-// resourceNames would allow every user name.
+// claimed addresses (sorted, distinct): impersonating exactly those users
+// that look like e-mail addresses, and while impersonating, only the
+// requests that the front end's pages send (webCustomerRequests). None at
+// all when no address is claimed: a rule with no resourceNames would allow
+// every user name.
 func WebImpersonatorRules(addresses []string) []rbacv1.PolicyRule {
-	if len(addresses) == 0 {
+	names := make([]string, 0, len(addresses))
+	for _, address := range addresses {
+		if len(address) <= 254 && impersonableAddress.MatchString(address) && !strings.HasPrefix(address, "system:") {
+			names = append(names, address)
+		}
+	}
+	if len(names) == 0 {
 		return nil
 	}
-	on := func(verbs ...string) []string {
-		out := make([]string, 0, len(verbs))
-		for _, verb := range verbs {
-			out = append(out, impersonateOnPrefix+verb)
+	rules := make([]rbacv1.PolicyRule, 0, 1+len(webCustomerRequests))
+	rules = append(rules, rbacv1.PolicyRule{
+		APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"users"}, Verbs: []string{impersonateUserInfo}, ResourceNames: names})
+	for _, request := range webCustomerRequests {
+		verbs := make([]string, 0, len(request.verbs))
+		for _, verb := range request.verbs {
+			verbs = append(verbs, impersonateOnPrefix+verb)
 		}
-		return out
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{request.group}, Resources: []string{request.resource}, Verbs: verbs})
 	}
-	return []rbacv1.PolicyRule{
-		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"users"}, Verbs: []string{impersonateUserInfo}, ResourceNames: slices.Clone(addresses)},
-		{APIGroups: []string{clientareav1alpha1.GroupVersion.Group}, Resources: []string{"*"},
-			Verbs: on("get", "list", "watch", "create", "update", "patch", "delete")},
-		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews", "selfsubjectrulesreviews"}, Verbs: on("create")},
-	}
+	return rules
 }
 
 // Least privilege (G3): the operator writes ClusterRoles and

@@ -13,6 +13,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -21,6 +22,7 @@ import (
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/controller"
+	"clientarea.dev/clientarea-operator/internal/fixtures"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -55,6 +57,12 @@ var _ = Describe("The web front end's access: its ServiceAccount and a signed-in
 		c, err := client.New(web, client.Options{Scheme: scheme.Scheme, Mapper: k8sClient.RESTMapper()})
 		Expect(err).NotTo(HaveOccurred())
 		return c
+	}
+	// refusedImpersonating is the API server's refusal of a request that
+	// the front end may not send as anyone: constrained impersonation, not
+	// the customer's RBAC.
+	refusedImpersonating := func(err error) bool {
+		return isForbidden(err) && strings.Contains(err.Error(), "impersonate-on")
 	}
 	// impersonates tells whether the API server lets the front end act as
 	// user (and groups): a self access review, which any signed-in user may
@@ -126,8 +134,86 @@ var _ = Describe("The web front end's access: its ServiceAccount and a signed-in
 		Expect(webAs(string(s.member.Spec.Email)).Create(ctx, review)).To(Succeed())
 		Expect(review.Status.Allowed).To(BeFalse(), "M3: a member does not manage members")
 		rules := &authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: s.namespace}}
-		Expect(webAs(owner).Create(ctx, rules)).To(Succeed())
-		Expect(rules.Status.ResourceRules).NotTo(BeEmpty())
+		Expect(webAs(owner).Create(ctx, rules)).To(Satisfy(refusedImpersonating), "the pages ask access reviews, never rules reviews")
+	})
+
+	It("W3: while impersonating a customer, the front end sends only what its pages send, even where the customer's own RBAC allows more", func() {
+		owner := string(s.owner.Spec.Email)
+		eventually(func() bool { return impersonates(owner) }).Should(BeTrue())
+
+		By("the customer may create an OwnershipTransfer and patch a Membership's status, as itself")
+		transfers := &rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: unique("test-w3-transfers")},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"clientarea.dev"}, Resources: []string{"ownershiptransfers"}, Verbs: []string{"create"}}},
+		}
+		create(transfers)
+		create(clusterBinding(transfers.Name, transfers.Name, owner))
+		status := &rbacv1.Role{
+			ObjectMeta: metav1.ObjectMeta{Name: "test-w3-status", Namespace: s.namespace},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"clientarea.dev"}, Resources: []string{"memberships/status"}, Verbs: []string{"patch", "update"}}},
+		}
+		create(status)
+		create(&rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: status.Name, Namespace: s.namespace},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: status.Name},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: owner}},
+		})
+		allowed := func(attributes authorizationv1.ResourceAttributes) func(Gomega) bool {
+			return func(g Gomega) bool {
+				review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: owner, ResourceAttributes: &attributes}}
+				g.Expect(k8sClient.Create(ctx, review)).To(Succeed())
+				return review.Status.Allowed
+			}
+		}
+		eventually(allowed(authorizationv1.ResourceAttributes{Group: "clientarea.dev", Resource: "ownershiptransfers", Verb: "create"})).Should(BeTrue())
+		eventually(allowed(authorizationv1.ResourceAttributes{Group: "clientarea.dev", Resource: "memberships", Subresource: "status",
+			Verb: "patch", Namespace: s.namespace, Name: "member"})).Should(BeTrue())
+		Expect(allowed(authorizationv1.ResourceAttributes{Group: "clientarea.dev", Resource: "contacts", Verb: "patch", Namespace: s.namespace})(Default)).
+			To(BeTrue(), "the owner patches contacts, which the pages update instead")
+
+		By("through the front end, constrained impersonation refuses them")
+		transfer := &clientareav1alpha1.OwnershipTransfer{ObjectMeta: metav1.ObjectMeta{Name: unique("w3-transfer")}}
+		Expect(webAs(owner).Create(ctx, transfer, client.DryRunAll)).To(Satisfy(refusedImpersonating), "create an OwnershipTransfer")
+		membership := &clientareav1alpha1.Membership{ObjectMeta: metav1.ObjectMeta{Name: "member", Namespace: s.namespace}}
+		Expect(webAs(owner).Status().Patch(ctx, membership, client.RawPatch(types.MergePatchType, []byte(`{"status":{}}`)), client.DryRunAll)).
+			To(Satisfy(refusedImpersonating), "patch a Membership's status")
+		Expect(webAs(owner).List(ctx, &clientareav1alpha1.PriceListList{})).To(Satisfy(refusedImpersonating), "list PriceLists")
+
+		By("and lets through what the pages do")
+		asOwner := webAs(owner)
+		contact := fixtures.Contact(s.namespace)
+		Expect(asOwner.Create(ctx, contact)).To(Succeed(), "create a Contact")
+		DeferCleanupDelete(contact)
+		Expect(asOwner.Patch(ctx, contact, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"city":"Bonn"}}`)), client.DryRunAll)).
+			To(Satisfy(refusedImpersonating), "patch a Contact, which the pages update")
+		// The operator may write a status meanwhile: a conflict reads again.
+		eventually(func(g Gomega) {
+			g.Expect(asOwner.Get(ctx, client.ObjectKeyFromObject(contact), contact)).To(Succeed(), "get a Contact")
+			contact.Spec.City = "Bonn"
+			g.Expect(asOwner.Update(ctx, contact)).To(Succeed(), "update a Contact")
+		}).Should(Succeed())
+		Expect(asOwner.List(ctx, &clientareav1alpha1.ContactList{}, client.InNamespace(s.namespace))).To(Succeed(), "list Contacts")
+		Expect(asOwner.Delete(ctx, contact)).To(Succeed(), "delete a Contact")
+		Expect(asOwner.List(ctx, &clientareav1alpha1.MembershipList{}, client.InNamespace(s.namespace))).To(Succeed(), "list Memberships")
+		eventually(func(g Gomega) {
+			g.Expect(asOwner.Get(ctx, client.ObjectKeyFromObject(membership), membership)).To(Succeed(), "get a Membership")
+			g.Expect(asOwner.Update(ctx, membership, client.DryRunAll)).To(Succeed(), "update a Membership")
+		}).Should(Succeed())
+		Expect(asOwner.Delete(ctx, membership, client.DryRunAll)).To(Succeed(), "delete a Membership")
+		Expect(asOwner.Delete(ctx, &clientareav1alpha1.Domain{ObjectMeta: metav1.ObjectMeta{Name: "any", Namespace: s.namespace}}, client.DryRunAll)).
+			To(Satisfy(refusedImpersonating), "delete a Domain, which the owner may and the pages never do")
+		Expect(asOwner.List(ctx, &clientareav1alpha1.DomainList{}, client.InNamespace(s.namespace))).To(Succeed(), "list Domains")
+		Expect(asOwner.List(ctx, &clientareav1alpha1.InvoiceList{}, client.InNamespace(s.namespace))).To(Succeed(), "list Invoices")
+		eventually(func() error {
+			return asOwner.Get(ctx, client.ObjectKeyFromObject(s.account), &clientareav1alpha1.Account{})
+		}).Should(Succeed(), "get the Account")
+		Expect(asOwner.Patch(ctx, &clientareav1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: s.account.Name}},
+			client.RawPatch(types.MergePatchType, []byte(`{"spec":{"displayName":"W3"}}`)), client.DryRunAll)).To(Succeed(), "patch the Account's profile")
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Group: "clientarea.dev", Resource: "ownershiptransfers", Verb: "create"},
+		}}
+		Expect(asOwner.Create(ctx, review)).To(Succeed(), "ask a self access review")
+		Expect(review.Status.Allowed).To(BeTrue(), "which answers as the customer, whatever the front end may send")
 	})
 
 	It("W3: the front end's ServiceAccount can impersonate nothing but a claimed address: not an unclaimed address, another spelling, a system: name, a ServiceAccount or a group", func() {
@@ -288,6 +374,23 @@ var _ = Describe("The web front end's access: its ServiceAccount and a signed-in
 		Expect(addresses).To(ContainElements(string(s.owner.Spec.Email), string(s.member.Spec.Email)))
 		Expect(impersonatorRules(Default)).To(Equal(controller.WebImpersonatorRules(addresses)))
 		Expect(role.Rules[0].ResourceNames).To(Equal(addresses))
+		on := func(verbs ...string) []string {
+			for i, verb := range verbs {
+				verbs[i] = "impersonate-on:user-info:" + verb
+			}
+			return verbs
+		}
+		Expect(role.Rules).To(Equal([]rbacv1.PolicyRule{
+			{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"users"}, Verbs: []string{"impersonate:user-info"}, ResourceNames: addresses},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"emailclaims"}, Verbs: on("get")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"users"}, Verbs: on("get")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"accounts"}, Verbs: on("get", "update", "patch")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"memberships"}, Verbs: on("get", "list", "create", "update", "delete")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"contacts"}, Verbs: on("get", "list", "create", "update", "delete")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"domains"}, Verbs: on("get", "list", "create", "update")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"invoices"}, Verbs: on("get", "list")},
+			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: on("create")},
+		}), "exactly what internal/web sends as a customer: no other resource, no subresource, no watch")
 		for _, rule := range role.Rules {
 			Expect(rule.Verbs).NotTo(ContainElement("impersonate"), "no legacy impersonation, which constrained impersonation would fall back to")
 		}
@@ -330,16 +433,41 @@ var _ = Describe("The web front end's access: its ServiceAccount and a signed-in
 		Expect(operator.Delete(ctx, impersonator, client.DryRunAll)).To(Satisfy(refused))
 
 		By("it may not give the front end more than constrained impersonation of named users, though it may `escalate` that role")
+		on := func(verb string) []string { return []string{"impersonate-on:user-info:" + verb} }
 		for _, extra := range []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"users"}, Verbs: []string{"impersonate"}},
 			{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"groups"}, Verbs: []string{"impersonate:user-info"}},
 			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"impersonate-on:user-info:get"}},
 			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"accounts"}, Verbs: []string{"list"}},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"*"}, Verbs: on("get")},
+			{APIGroups: []string{"*"}, Resources: []string{"contacts"}, Verbs: on("get")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"ownershiptransfers"}, Verbs: on("create")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"pricelists"}, Verbs: on("get")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"numberclaims"}, Verbs: on("create")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"memberships/status"}, Verbs: on("patch")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"contacts"}, Verbs: on("watch")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"contacts"}, Verbs: on("*")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"invoices"}, Verbs: on("delete")},
+			{APIGroups: []string{"clientarea.dev"}, Resources: []string{"domains"}, Verbs: on("delete")},
+			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectrulesreviews"}, Verbs: on("create")},
+			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: on("create")},
 		} {
 			changed := impersonator.DeepCopy()
 			changed.Rules = append(changed.Rules, extra)
 			Expect(operator.Update(ctx, changed, client.DryRunAll)).To(Satisfy(refused), "%v", extra)
 		}
+
+		By("it may let the front end impersonate only e-mail addresses, never a system: name")
+		for _, name := range []string{"system:admin", "system:kube-controller-manager", "system:serviceaccount:kube-system:default",
+			"system:admin@example.com", "clientarea-support", "someone@", "@example.com", "someone@localhost", "*"} {
+			changed := impersonator.DeepCopy()
+			changed.Rules[0].ResourceNames = append(changed.Rules[0].ResourceNames, name)
+			Expect(operator.Update(ctx, changed, client.DryRunAll)).
+				To(And(Satisfy(refused), MatchError(ContainSubstring("only impersonate e-mail addresses"))), "%s", name)
+		}
+		Expect(controller.WebImpersonatorRules([]string{"system:admin", "system:admin@example.com", "clientarea-support"})).
+			To(BeEmpty(), "the operator leaves out a name that is no address")
+		Expect(operator.Update(ctx, impersonator, client.DryRunAll)).To(Succeed(), "the role as the operator keeps it")
 
 		By("a User's ClusterRole grants only get on one User and one EmailClaim")
 		Expect(operator.Create(ctx, &rbacv1.ClusterRole{

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -142,4 +144,31 @@ func formErrors(err error, fields map[string]string) (errs []fieldError, ok bool
 // formError is one error for the form as a whole, by message key.
 func formError(l *lang, key string) []fieldError {
 	return []fieldError{{Message: l.T(key)}}
+}
+
+// updateSpec applies change to obj (as read, its spec checked against the
+// form with unchangedSince) and writes it. The operator writes statuses all
+// the time, which moves the resourceVersion but not the generation: an
+// update that meets such a write is applied again to the object as it is
+// now, a few times, rather than sending the customer back with "changed
+// meanwhile". A conflict with a change of the spec itself is returned.
+func updateSpec[T client.Object](ctx context.Context, c client.Client, obj T, change func()) error {
+	generation := obj.GetGeneration()
+	change()
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = c.Update(ctx, obj); !apierrors.IsConflict(err) {
+			return err
+		}
+		fresh := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(T)
+		if getErr := c.Get(ctx, client.ObjectKeyFromObject(obj), fresh); getErr != nil {
+			return getErr
+		}
+		if fresh.GetGeneration() != generation {
+			return err // the spec changed meanwhile: the customer decides again
+		}
+		reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(fresh).Elem())
+		change()
+	}
+	return err
 }

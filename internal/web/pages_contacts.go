@@ -128,8 +128,7 @@ func (s *Server) updateContact(req *accountRequest) {
 		req.redirect(req.path("contacts/"+contact.Name), "flash_changed_meanwhile")
 		return
 	}
-	contact.Spec = contactDetails(f)
-	err = s.kube.Update(req.ctx, contact)
+	err = updateSpec(req.ctx, s.kube, contact, func() { contact.Spec = contactDetails(f) })
 	if errs, ok := formErrors(err, contactFields); ok {
 		s.showContact(req, http.StatusUnprocessableEntity, contact, f, errs)
 		return

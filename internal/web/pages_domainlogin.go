@@ -397,8 +397,7 @@ func (s *Server) updateDomainLogin(req *domainRequest) {
 		s.showDomainPage(req, http.StatusConflict, domain, domainForm(domain), formError(languageFrom(req.ctx), "err_changed_meanwhile"))
 		return
 	}
-	domain.Spec.NameServers = nameServers(f)
-	err = s.kube.Update(req.ctx, domain)
+	err = updateSpec(req.ctx, s.kube, domain, func() { domain.Spec.NameServers = nameServers(f) })
 	if errs, ok := formErrors(err, domainFields); ok {
 		s.showDomainPage(req, http.StatusUnprocessableEntity, domain, f, errs)
 		return

@@ -200,9 +200,10 @@ func (s *Server) updateDomain(req *accountRequest) {
 		req.redirect(req.path("domains/"+domain.Name), "flash_changed_meanwhile")
 		return
 	}
-	domain.Spec.NameServers = nameServers(f)
-	domain.Spec.AutoRenew = ptr.To(f.Checked("autoRenew"))
-	err = s.kube.Update(req.ctx, domain)
+	err = updateSpec(req.ctx, s.kube, domain, func() {
+		domain.Spec.NameServers = nameServers(f)
+		domain.Spec.AutoRenew = ptr.To(f.Checked("autoRenew"))
+	})
 	if errs, ok := formErrors(err, domainFields); ok {
 		s.showDomain(req, http.StatusUnprocessableEntity, domain, f, errs)
 		return

@@ -188,9 +188,10 @@ func (s *Server) changeMember(req *accountRequest) {
 		req.redirect(req.path("members"), "flash_changed_meanwhile")
 		return
 	}
-	membership.Spec.Permissions = permissionsOf(f)
-	membership.Spec.ExpiresAt = expires
-	s.saveMembership(req, membership, "flash_member_saved")
+	s.saveMembership(req, membership, "flash_member_saved", func() {
+		membership.Spec.Permissions = permissionsOf(f)
+		membership.Spec.ExpiresAt = expires
+	})
 }
 
 // resendInvitation sends an invitation again, as the owner: it waits for
@@ -205,8 +206,8 @@ func (s *Server) resendInvitation(req *accountRequest) {
 		req.redirect(req.path("members"), "flash_changed_meanwhile") // accepted meanwhile: nothing to send
 		return
 	}
-	membership.Spec.InvitationExpiresAt = s.invitationExpiry()
-	s.saveMembership(req, membership, "flash_invitation_resent")
+	expiry := s.invitationExpiry()
+	s.saveMembership(req, membership, "flash_invitation_resent", func() { membership.Spec.InvitationExpiresAt = expiry })
 }
 
 // membershipOf reads the membership the request's path names; nil when
@@ -223,8 +224,8 @@ func (s *Server) membershipOf(req *accountRequest) *clientareav1alpha1.Membershi
 
 // saveMembership writes a changed membership and answers the owner: the
 // members page with the errors, or back to it with flash.
-func (s *Server) saveMembership(req *accountRequest, membership *clientareav1alpha1.Membership, flash string) {
-	err := s.kube.Update(req.ctx, membership)
+func (s *Server) saveMembership(req *accountRequest, membership *clientareav1alpha1.Membership, flash string, change func()) {
+	err := updateSpec(req.ctx, s.kube, membership, change)
 	if errs, ok := formErrors(err, membershipFields); ok {
 		s.showMembers(req, http.StatusUnprocessableEntity, newForm(), errs)
 		return
