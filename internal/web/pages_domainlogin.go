@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -243,19 +244,34 @@ func (s *Server) domainSignInSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := s.verifyDomainPassword(r.Context(), password, hash)
 	if !ok || credential == nil || len(password) > maxDomainPassword || name == "" {
-		d.signIns.WithLabelValues("failure").Inc()
-		if locked, until := d.byDomain.failed(name); locked {
-			d.lockouts.WithLabelValues("domain").Inc()
-			log.Info("domain sign-in locked out for the domain", "until", until)
-		}
-		if locked, until := d.byAddress.failed(address); locked {
-			d.lockouts.WithLabelValues("address").Inc()
-			log.Info("domain sign-in locked out for the client address", "until", until)
-		}
+		s.domainSignInRefused(name, address, log)
 		s.domainSignInFailed(w, r, f)
 		return
 	}
+	s.startDomainSession(w, r, credential, address, log)
+}
 
+// domainSignInRefused counts a failed attempt against the domain and the
+// client address, and says when either is locked out.
+func (s *Server) domainSignInRefused(name, address string, log logr.Logger) {
+	d := s.domainLogins
+	d.signIns.WithLabelValues("failure").Inc()
+	if locked, until := d.byDomain.failed(name); locked {
+		d.lockouts.WithLabelValues("domain").Inc()
+		log.Info("domain sign-in locked out for the domain", "until", until)
+	}
+	if locked, until := d.byAddress.failed(address); locked {
+		d.lockouts.WithLabelValues("address").Inc()
+		log.Info("domain sign-in locked out for the client address", "until", until)
+	}
+}
+
+// startDomainSession signs the domain login in: a new session (a new id,
+// the old one ended) that keeps when the password was set, so that a new
+// password ends it.
+func (s *Server) startDomainSession(w http.ResponseWriter, r *http.Request, credential *clientareav1alpha1.DomainCredential,
+	address string, log logr.Logger) {
+	d := s.domainLogins
 	d.byAddress.succeeded(address)
 	d.signIns.WithLabelValues("success").Inc()
 	var oldID string

@@ -98,12 +98,21 @@ func (s *Server) showMembers(req *accountRequest, status int, f *form, errs []fi
 		}
 		view.Rows = append(view.Rows, memberRow{
 			Name: m.Name, Who: memberAddress(&m), Permissions: m.Spec.Permissions,
-			State: m.Status.State, Expires: m.Spec.ExpiresAt, InvitationExpires: m.Spec.InvitationExpiresAt,
+			State: stateOf(&m), Expires: m.Spec.ExpiresAt, InvitationExpires: m.Spec.InvitationExpiresAt,
 			Lapsed: invitationLapsed(&m), Generation: m.Generation,
 		})
 	}
 	slices.SortFunc(view.Rows, func(a, b memberRow) int { return strings.Compare(a.Who, b.Who) })
 	req.render(status, "members", &page{Data: view, Form: f, Errors: errs})
+}
+
+// stateOf is a membership's state; one the operator has not looked at yet
+// (made a moment ago) is pending, as the account's member list says (A6).
+func stateOf(m *clientareav1alpha1.Membership) clientareav1alpha1.MembershipState {
+	if m.Status.State == "" {
+		return clientareav1alpha1.MembershipPending
+	}
+	return m.Status.State
 }
 
 // memberAddress is who a membership is for: the invited address (M6), the
