@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -115,7 +114,7 @@ func (r *domainLoginReconciler) ensure(ctx context.Context, domain *clientareav1
 	err = concurrently(
 		func() error { return r.createIfMissing(ctx, objects.serviceAccount) },
 		func() error {
-			if err := r.ensureRole(ctx, objects.role); err != nil {
+			if err := ensureRoleRules(ctx, r.Client, r.APIReader, objects.role, false); err != nil {
 				return err
 			}
 			return r.createIfMissing(ctx, objects.binding)
@@ -184,21 +183,6 @@ func (r *domainLoginReconciler) createIfMissing(ctx context.Context, obj client.
 		return client.IgnoreAlreadyExists(r.Create(ctx, obj))
 	}
 	return err
-}
-
-// ensureRole creates the login Role, and corrects its rules when they
-// differ: the holder changed, and the login reads the new one (D5).
-func (r *domainLoginReconciler) ensureRole(ctx context.Context, role *rbacv1.Role) error {
-	existing := &rbacv1.Role{}
-	err := r.Get(ctx, client.ObjectKeyFromObject(role), existing)
-	if apierrors.IsNotFound(err) {
-		return client.IgnoreAlreadyExists(r.Create(ctx, role))
-	}
-	if err != nil || equality.Semantic.DeepEqual(existing.Rules, role.Rules) {
-		return err
-	}
-	existing.Rules = role.Rules
-	return r.Update(ctx, existing)
 }
 
 // remove deletes the login with its Domain, then lets the Domain go.

@@ -134,7 +134,9 @@ func (r *webDomainLoginsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if len(logins.ServiceAccounts) == 0 {
 		return ctrl.Result{}, r.remove(ctx, req.Namespace)
 	}
-	if err := r.ensureRole(ctx, req.Namespace, WebDomainLoginRules(logins)); err != nil {
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: WebDomainLoginsRole, Namespace: req.Namespace, Labels: managedLabels()},
+		Rules: WebDomainLoginRules(logins)}
+	if err := ensureRoleRules(ctx, r.Client, r.APIReader, role, true); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, r.ensureBinding(ctx, req.Namespace)
@@ -166,32 +168,6 @@ func (r *webDomainLoginsReconciler) logins(ctx context.Context, namespace string
 	slices.Sort(logins.Secrets)
 	logins.ServiceAccounts, logins.Secrets = slices.Compact(logins.ServiceAccounts), slices.Compact(logins.Secrets)
 	return logins, nil
-}
-
-// ensureRole creates the Role, without rules first (the API server
-// authorises `escalate` by the request's name, which a create has not),
-// then gives it its rules; and corrects it when it drifted.
-func (r *webDomainLoginsReconciler) ensureRole(ctx context.Context, namespace string, rules []rbacv1.PolicyRule) error {
-	role := &rbacv1.Role{}
-	key := client.ObjectKey{Namespace: namespace, Name: WebDomainLoginsRole}
-	err := r.Get(ctx, key, role)
-	if apierrors.IsNotFound(err) {
-		role = &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: WebDomainLoginsRole, Namespace: namespace, Labels: managedLabels()}}
-		err = r.Create(ctx, role)
-		if apierrors.IsAlreadyExists(err) {
-			// Made without the operator's label: take it over.
-			err = r.APIReader.Get(ctx, key, role)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if equality.Semantic.DeepEqual(role.Rules, rules) && hasManagedLabel(role) {
-		return nil
-	}
-	role.Rules = rules
-	role.Labels = withManagedLabel(role.Labels)
-	return r.Update(ctx, role)
 }
 
 // ensureBinding binds the Role for the front end's ServiceAccount; one
@@ -229,18 +205,8 @@ func (r *webDomainLoginsReconciler) ensureBinding(ctx context.Context, namespace
 
 // remove deletes the RoleBinding, then the Role, where they exist.
 func (r *webDomainLoginsReconciler) remove(ctx context.Context, namespace string) error {
-	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.Role{}} {
-		if err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: WebDomainLoginsRole}, obj); apierrors.IsNotFound(err) {
-			continue // nothing to write (G4)
-		} else if err != nil {
-			return err
-		}
-		uid := obj.GetUID()
-		if err := client.IgnoreNotFound(r.Delete(ctx, obj, client.Preconditions{UID: &uid})); err != nil {
-			return err
-		}
-	}
-	return nil
+	key := metav1.ObjectMeta{Name: WebDomainLoginsRole, Namespace: namespace}
+	return deleteExisting(ctx, r.Client, &rbacv1.RoleBinding{ObjectMeta: key}, &rbacv1.Role{ObjectMeta: key})
 }
 
 // SetupWithManager reconciles a namespace's Role when one of its Domains

@@ -137,3 +137,56 @@ func labelsContain(have, want map[string]string) bool {
 	}
 	return true
 }
+
+// ensureRoleRules creates a namespaced Role, or corrects its rules and the
+// operator's label when they drifted (a holder changed, a login came or
+// went, an edit by hand). One made a moment ago that the cache has not seen
+// yet is read past it and taken over. Nothing is written when it matches
+// (G4). escalated says that the rules are ones the operator does not hold
+// itself, which it may write only through `escalate` on the Role's name:
+// the API server authorises that by the request's name, which a create does
+// not have, so such a Role is created without rules and then given them.
+func ensureRoleRules(ctx context.Context, c client.Client, apiReader client.Reader, want *rbacv1.Role, escalated bool) error {
+	current := &rbacv1.Role{}
+	err := c.Get(ctx, client.ObjectKeyFromObject(want), current)
+	if apierrors.IsNotFound(err) {
+		current = want.DeepCopy()
+		if escalated {
+			current.Rules = nil
+		}
+		if err = c.Create(ctx, current); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		if apierrors.IsAlreadyExists(err) {
+			err = apiReader.Get(ctx, client.ObjectKeyFromObject(want), current)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if equality.Semantic.DeepEqual(current.Rules, want.Rules) && hasManagedLabel(current) {
+		return nil
+	}
+	current.Rules = want.Rules
+	current.Labels = withManagedLabel(current.Labels)
+	return c.Update(ctx, current)
+}
+
+// deleteExisting deletes the objects (named by their keys) that exist, in
+// order, each with its UID as precondition; what is gone already costs no
+// write (G4). A binding goes before its role, so that no moment grants
+// through a half-removed pair.
+func deleteExisting(ctx context.Context, c client.Client, objects ...client.Object) error {
+	for _, obj := range objects {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); apierrors.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		uid := obj.GetUID()
+		if err := client.IgnoreNotFound(c.Delete(ctx, obj, client.Preconditions{UID: &uid})); err != nil {
+			return err
+		}
+	}
+	return nil
+}

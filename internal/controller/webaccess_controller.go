@@ -333,20 +333,10 @@ func (a accessObjects) ensureBinding(ctx context.Context, want *rbacv1.ClusterRo
 }
 
 // remove deletes the access objects of name, where they exist: the binding
-// first, so that no moment grants through a half-removed pair.
+// first.
 func (a accessObjects) remove(ctx context.Context, name string) error {
-	for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{}} {
-		if err := a.Get(ctx, client.ObjectKey{Name: name}, obj); apierrors.IsNotFound(err) {
-			continue // nothing to write (G4)
-		} else if err != nil {
-			return err
-		}
-		uid := obj.GetUID()
-		if err := client.IgnoreNotFound(a.Delete(ctx, obj, client.Preconditions{UID: &uid})); err != nil {
-			return err
-		}
-	}
-	return nil
+	key := metav1.ObjectMeta{Name: name}
+	return deleteExisting(ctx, a.Client, &rbacv1.ClusterRoleBinding{ObjectMeta: key}, &rbacv1.ClusterRole{ObjectMeta: key})
 }
 
 // SetupWithManager watches Users and the access objects they control.

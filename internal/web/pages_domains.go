@@ -249,8 +249,9 @@ func (s *Server) newDomainPassword(req *accountRequest) {
 	}
 	path := req.path("domains/" + domain.Name)
 	if domain.Spec.LoginPasswordGeneration <= domain.Status.LoginPasswordGeneration {
-		domain.Spec.LoginPasswordGeneration = domain.Status.LoginPasswordGeneration + 1
-		err := s.kube.Update(req.ctx, domain)
+		err := updateSpec(req.ctx, s.kube, domain, func() {
+			domain.Spec.LoginPasswordGeneration = max(domain.Spec.LoginPasswordGeneration, domain.Status.LoginPasswordGeneration+1)
+		})
 		if apierrors.IsConflict(err) {
 			req.redirect(path, "flash_changed_meanwhile")
 			return
