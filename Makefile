@@ -73,8 +73,9 @@ controlplane: ## Build etcd, kube-apiserver and kube-controller-manager into $(E
 TEST_PKGS = $$(go list ./... | grep -v /test/e2e)
 
 .PHONY: test
-test: manifests generate fmt vet controlplane ## Run the tests (unit and envtest) with coverage into cover.out.
+test: manifests generate fmt vet controlplane ## Run the tests (unit and envtest) with coverage into cover.out; the controller suite a second time with every Domain over EPP (R1).
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 30m $(TEST_PKGS) -coverprofile cover.out
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" CLIENTAREA_TEST_REGISTRAR=epp go test -count=1 -timeout 30m ./internal/controller/
 
 .PHONY: test-e2e
 test-e2e: manifests kustomize controlplane ## Run the end-to-end suite (test/e2e): control plane with kube-controller-manager, rendered manifests, two manager processes.

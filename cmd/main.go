@@ -53,10 +53,18 @@ limitations under the License.
 //	                             Contact's uses (default 1s; 0 writes at once).
 //	--account-namespace-prefix   prepended to an Account's name to name its
 //	                             namespace (default "account-"; A2).
+//	--registry-config            a file that connects the operator to EPP
+//	                             registries by TLD (R1); empty: the built-in
+//	                             registrar serves every domain.
+//	--registry-secret-namespace  where the registries' credentials Secrets are
+//	                             (default: POD_NAMESPACE, the operator's own).
+//	--registry-poll-interval     how often each registry's message queue is
+//	                             read when it was empty (default 30s; R3).
 package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"flag"
 	"os"
 	"time"
@@ -68,7 +76,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	k8sclock "k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -77,6 +87,7 @@ import (
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/controller"
+	"clientarea.dev/clientarea-operator/internal/registrar"
 )
 
 var (
@@ -143,6 +154,14 @@ func main() {
 	flag.StringVar(&controllerOpts.WebServiceAccount, "web-service-account", controller.DefaultWebServiceAccount,
 		"The client area front end's ServiceAccount, <namespace>/<name>: in each account namespace with a domain login, "+
 			"the operator lets it act as that namespace's domain logins (Role "+controller.WebDomainLoginsRole+").")
+	var registryConfig, registryNamespace string
+	flag.StringVar(&registryConfig, "registry-config", "",
+		"A file that connects the operator to EPP registries (README: Connecting a registry). Empty: the built-in registrar "+
+			"registers every domain inside the cluster.")
+	flag.StringVar(&registryNamespace, "registry-secret-namespace", os.Getenv("POD_NAMESPACE"),
+		"The namespace of the registries' credentials Secrets: the operator's own (POD_NAMESPACE).")
+	flag.DurationVar(&controllerOpts.RegistryPollInterval, "registry-poll-interval", controller.DefaultPollInterval,
+		"How often each registry's message queue is read when it was empty.")
 	opts := zap.Options{
 		// Production defaults: JSON, info level, stack traces from error level.
 		// --zap-devel switches to human-readable console output.
@@ -197,6 +216,12 @@ func main() {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
+	if registryConfig != "" {
+		if controllerOpts.Registrar, err = registrarFromConfig(mgr.GetAPIReader(), registryConfig, registryNamespace); err != nil {
+			setupLog.Error(err, "unable to set up the registries", "file", registryConfig)
+			os.Exit(1)
+		}
+	}
 	if err := controller.SetupWithManager(ctx, mgr, controllerOpts); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
@@ -216,4 +241,18 @@ func main() {
 		setupLog.Error(err, "problem running manager")
 		os.Exit(1)
 	}
+}
+
+// registrarFromConfig routes each TLD of the registry configuration to its
+// EPP registry, and the rest to the built-in registrar unless it says none.
+func registrarFromConfig(reader client.Reader, path, namespace string) (registrar.Registrar, error) {
+	cfg, err := registrar.ReadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if namespace == "" && len(cfg.Registries) > 0 {
+		return nil, errors.New("--registry-secret-namespace (or POD_NAMESPACE) is required to read the registries' Secrets")
+	}
+	clock := k8sclock.RealClock{}
+	return registrar.Build(reader, namespace, cfg, registrar.Builtin{Clock: clock}, clock), nil
 }

@@ -162,6 +162,11 @@ const (
 	// of the domain has its invoice (I1), False with a BillingHoldReason
 	// while one waits.
 	DomainConditionInvoiced DomainConditionType = "Invoiced"
+	// DomainConditionRegistrySynced is True (Synced) when the registry
+	// holds the domain's name servers, holder details and registrar lock
+	// as the spec says, False with the registrar's reason while it does
+	// not (R1).
+	DomainConditionRegistrySynced DomainConditionType = "RegistrySynced"
 
 	DomainReasonHolderFound        DomainConditionReason = "HolderFound"
 	DomainReasonHolderNotFound     DomainConditionReason = "HolderNotFound"
@@ -174,6 +179,32 @@ const (
 	DomainReasonExpired            DomainConditionReason = "Expired"
 	DomainReasonLoginCreated       DomainConditionReason = "LoginCreated"
 	DomainReasonInvoiced           DomainConditionReason = "Invoiced"
+	// DomainReasonRegistrationPending: the registry accepted the
+	// registration and completes it later (R3).
+	DomainReasonRegistrationPending DomainConditionReason = "RegistrationPending"
+	// DomainReasonTransferPending: a transfer in waits for the old
+	// registrar or the registry (R4).
+	DomainReasonTransferPending DomainConditionReason = "TransferPending"
+	// DomainReasonTransferred: the domain was transferred in.
+	DomainReasonTransferred DomainConditionReason = "Transferred"
+	// DomainReasonTransferRejected: the transfer in was refused (a wrong
+	// transfer code, or the old registrar said no).
+	DomainReasonTransferRejected DomainConditionReason = "TransferRejected"
+	// DomainReasonTransferredAway: another registrar took the domain with
+	// the transfer code the owner asked for.
+	DomainReasonTransferredAway DomainConditionReason = "TransferredAway"
+	// DomainReasonSynced: the registry holds what the spec says.
+	DomainReasonSynced DomainConditionReason = "Synced"
+	// DomainReasonRegistryLoginFailed: the registry refused the
+	// operator's credentials or client certificate; retried with back-off.
+	DomainReasonRegistryLoginFailed DomainConditionReason = "RegistryLoginFailed"
+	// DomainReasonRegistryUnavailable: the registry could not be reached
+	// or did not answer in time; retried.
+	DomainReasonRegistryUnavailable DomainConditionReason = "RegistryUnavailable"
+	// DomainReasonRegistryRefused: the registry refused the command.
+	DomainReasonRegistryRefused DomainConditionReason = "RegistryRefused"
+	// DomainReasonNoRegistry: no configured registry serves the top-level domain.
+	DomainReasonNoRegistry DomainConditionReason = "NoRegistry"
 )
 
 // InvoiceConditionReason is the reason of an Invoice's Ready condition, its

@@ -5,7 +5,7 @@ import (
 )
 
 // DomainState is where a domain is in its lifecycle (D4).
-// +kubebuilder:validation:Enum=Pending;Active;Expired;Conflict
+// +kubebuilder:validation:Enum=Pending;Active;Expired;Conflict;TransferredAway
 type DomainState string
 
 const (
@@ -18,10 +18,14 @@ const (
 	// DomainConflict names a domain that another Domain already holds (D2); it
 	// is never registered or billed.
 	DomainConflict DomainState = "Conflict"
+	// DomainTransferredAway was moved to another registrar with the
+	// transfer code its owner asked for (R4); it is no longer renewed.
+	DomainTransferredAway DomainState = "TransferredAway"
 )
 
 // DomainSpec is the desired state of a Domain (D1).
 // +kubebuilder:validation:XValidation:rule="has(self.domainName) == has(oldSelf.domainName) && (!has(self.domainName) || self.domainName == oldSelf.domainName)",message="spec.domainName is immutable: a domain cannot be renamed",fieldPath=".domainName"
+// +kubebuilder:validation:XValidation:rule="has(self.transferIn) == has(oldSelf.transferIn) && (!has(self.transferIn) || self.transferIn == oldSelf.transferIn)",message="spec.transferIn is immutable: it says how the domain came, create a new Domain for another transfer",fieldPath=".transferIn"
 // +kubebuilder:validation:XValidation:rule="self.holderRef.name.size() <= 63",message="a holder Contact's name is at most 63 characters: the Domain carries it as the label clientarea.dev/holder (D6)",fieldPath=".holderRef.name"
 type DomainSpec struct {
 	// domainName is the fully qualified domain name, in lowercase A-label
@@ -70,13 +74,69 @@ type DomainSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:XValidation:rule="self >= oldSelf",message="spec.loginPasswordGeneration only increases: raise it by one for a new domain password"
 	LoginPasswordGeneration int32 `json:"loginPasswordGeneration,omitempty"`
+
+	// registrarLock keeps the domain from being transferred to another
+	// registrar (the registry's clientTransferProhibited status). Only the
+	// account's owner changes it (R4).
+	// +optional
+	// +kubebuilder:default=true
+	RegistrarLock *bool `json:"registrarLock,omitempty"`
+
+	// transferIn creates the domain by moving it here from another
+	// registrar, with the transfer code (auth code) the holder got there,
+	// instead of registering it. Set it when the Domain is created; it
+	// cannot change. The transfer is invoiced once, when it completes (R4).
+	// +optional
+	TransferIn *DomainTransferIn `json:"transferIn,omitempty"`
+
+	// transferCodeGeneration asks for a code to move the domain to another
+	// registrar (R4): when it is greater than
+	// status.registry.transferCodeGeneration, the operator sets a fresh
+	// random code at the registry and puts it in the Secret named by
+	// status.registry.transferCodeSecret. It only increases. Only the
+	// account's owner changes it.
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self >= oldSelf",message="spec.transferCodeGeneration only increases: raise it by one for a new transfer code"
+	TransferCodeGeneration int32 `json:"transferCodeGeneration,omitempty"`
+}
+
+// DomainTransferIn is a transfer of a domain from another registrar.
+type DomainTransferIn struct {
+	// authCode is the transfer code (EPP authInfo) the holder got from the
+	// old registrar.
+	// +required
+	// +kubebuilder:validation:MinLength=6
+	// +kubebuilder:validation:MaxLength=64
+	AuthCode string `json:"authCode"`
+}
+
+// DomainRegistryStatus is what the operator last made the registry hold.
+type DomainRegistryStatus struct {
+	// syncedDigest is a digest of the name servers, holder details and
+	// registrar lock the registry was last updated to; a change of any
+	// of them updates the registry once.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SyncedDigest string `json:"syncedDigest,omitempty"`
+	// transferCodeGeneration is the spec.transferCodeGeneration whose code
+	// is set at the registry and in the Secret named by transferCodeSecret.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	TransferCodeGeneration int32 `json:"transferCodeGeneration,omitempty"`
+	// transferCodeSecret is the Secret, in the Domain's namespace, whose
+	// key "transferCode" holds the code to move the domain away.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	TransferCodeSecret string `json:"transferCodeSecret,omitempty"`
 }
 
 // BillingPeriod is one period a domain was registered or renewed for: one
 // billable event (I1). It is recorded in the same status write as the
 // registration or renewal itself, so no event is lost or made up by a crash.
 type BillingPeriod struct {
-	// type is DomainRegistration or DomainRenewal.
+	// type is DomainRegistration, DomainRenewal or DomainTransfer.
 	// +required
 	Type BillableEventType `json:"type"`
 	// periodStart is when the period starts.
@@ -100,10 +160,13 @@ type BillingPeriod struct {
 // DomainStatus is the observed state of a Domain.
 type DomainStatus struct {
 	// conditions describe the domain: Ready; HolderResolved; NameConflict
-	// (True when another Domain holds the name); Registered (False while it
-	// waits, after a failed registration, or once it expired); LoginReady;
-	// Invoiced (False with the reason while a billable event waits: no price,
-	// or no invoice recipient).
+	// (True when another Domain holds the name, or another registrar's
+	// customer holds it at the registry); Registered (False while it waits,
+	// at the registry too, after a failed registration or transfer, or once
+	// it expired or was transferred away); RegistrySynced (whether the
+	// registry holds its name servers, holder details and registrar lock);
+	// LoginReady; Invoiced (False with the reason while a billable event
+	// waits: no price, or no invoice recipient).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -129,7 +192,7 @@ type DomainStatus struct {
 	// +kubebuilder:validation:MaxLength=255
 	HolderName string `json:"holderName,omitempty"`
 
-	// state is Pending, Active, Expired or Conflict (D4); a registration that failed stays Pending, and its Registered condition says why.
+	// state is Pending, Active, Expired, Conflict or TransferredAway (D4, R4); a registration that failed or waits at the registry, and a transfer in that waits, stay Pending, and the Registered condition says why.
 	// +optional
 	State DomainState `json:"state,omitempty"`
 
@@ -166,6 +229,9 @@ type DomainStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=32
 	Billing []BillingPeriod `json:"billing,omitempty"`
+	// registry is what the operator last made the domain's registry hold.
+	// +optional
+	Registry *DomainRegistryStatus `json:"registry,omitempty"`
 }
 
 // Domain is a domain name held through an account. Its holder is a Contact

@@ -50,6 +50,21 @@ var _ = Describe("Immutability at admission (G2)", func() {
 		Entry("D1: a domain's name, removed", func() error {
 			return changeAfterCreate(validDomain, func(d *clientareav1alpha1.Domain) { d.Spec.DomainName = "" })
 		}, "spec.domainName", "a domain cannot be renamed"),
+		Entry("R4: a domain's transfer in (how it came)", func() error {
+			return changeAfterCreate(validDomain, func(d *clientareav1alpha1.Domain) {
+				d.Spec.TransferIn = &clientareav1alpha1.DomainTransferIn{AuthCode: "another-code"}
+			})
+		}, "spec.transferIn", "spec.transferIn is immutable"),
+		Entry("R4: a domain's transfer code generation, lowered", func() error {
+			withCode := func() *clientareav1alpha1.Domain {
+				d := validDomain()
+				d.Spec.TransferCodeGeneration = 2
+				return d
+			}
+			return changeAfterCreate(withCode, func(d *clientareav1alpha1.Domain) {
+				d.Spec.TransferCodeGeneration = 1
+			})
+		}, "spec.transferCodeGeneration", "only increases"),
 		Entry("M2: the user of a membership (access must not move silently)", func() error {
 			return changeAfterCreate(validMembership, func(m *clientareav1alpha1.Membership) { m.Spec.User = "carla" })
 		}, "spec.user", "spec.user is immutable"),
@@ -77,6 +92,12 @@ var _ = Describe("Immutability at admission (G2)", func() {
 				d.Spec.PeriodYears = 3
 				d.Spec.AutoRenew = new(false)
 				d.Spec.NameServers = append(d.Spec.NameServers, "ns3.example.net")
+			})
+		}),
+		Entry("R4: a domain's registrar lock and a new transfer code", func() error {
+			return changeAfterCreate(validDomain, func(d *clientareav1alpha1.Domain) {
+				d.Spec.RegistrarLock = new(false)
+				d.Spec.TransferCodeGeneration = 1
 			})
 		}),
 		Entry("C2: every field of a contact", func() error {

@@ -5,7 +5,7 @@ import (
 )
 
 // BillableEventType is the kind of event an invoice bills (I1).
-// +kubebuilder:validation:Enum=DomainRegistration;DomainRenewal
+// +kubebuilder:validation:Enum=DomainRegistration;DomainRenewal;DomainTransfer
 type BillableEventType string
 
 const (
@@ -13,12 +13,15 @@ const (
 	EventDomainRegistration BillableEventType = "DomainRegistration"
 	// EventDomainRenewal bills a renewal period of a domain.
 	EventDomainRenewal BillableEventType = "DomainRenewal"
+	// EventDomainTransfer bills a domain transferred in from another
+	// registrar, for the year the transfer adds (R4).
+	EventDomainTransfer BillableEventType = "DomainTransfer"
 )
 
 // BillableEvent identifies the one event an invoice bills, so that a repeated
 // attempt finds the invoice already issued (I1).
 type BillableEvent struct {
-	// type is DomainRegistration or DomainRenewal.
+	// type is DomainRegistration, DomainRenewal or DomainTransfer.
 	// +required
 	Type BillableEventType `json:"type"`
 

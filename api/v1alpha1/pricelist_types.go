@@ -22,6 +22,12 @@ type TLDPrice struct {
 	// renewalPerYear is the net price of one year of renewal, in minor units.
 	// +required
 	RenewalPerYear AmountMinor `json:"renewalPerYear"`
+
+	// transferPerYear is the net price of a transfer in, per year it adds,
+	// in minor units. When unset, a transfer in of this TLD waits for a
+	// price like any unpriced event (I5).
+	// +optional
+	TransferPerYear *AmountMinor `json:"transferPerYear,omitempty"`
 }
 
 // PriceListSpec holds the prices of billable events (I5).

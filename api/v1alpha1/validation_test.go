@@ -187,6 +187,11 @@ var _ = Describe("Validation at admission (G2)", func() {
 		Entry("D6: holder name longer than 63 characters, which cannot be a label", with(validDomain, func(d *clientareav1alpha1.Domain) { d.Spec.HolderRef.Name = clientareav1alpha1.ObjectName(label(64)) }),
 			"spec.holderRef.name", "at most 63 characters"),
 		Entry("D1: period shorter than 1 year", with(validDomain, func(d *clientareav1alpha1.Domain) { d.Spec.PeriodYears = -1 }), "spec.periodYears", "greater than or equal to 1"),
+		Entry("R4: transfer code shorter than 6 characters", with(validDomain, func(d *clientareav1alpha1.Domain) {
+			d.Spec.TransferIn = &clientareav1alpha1.DomainTransferIn{AuthCode: "abc"}
+		}), "spec.transferIn.authCode", "at least 6"),
+		Entry("R4: transfer code generation below 0", with(validDomain, func(d *clientareav1alpha1.Domain) { d.Spec.TransferCodeGeneration = -1 }),
+			"spec.transferCodeGeneration", "greater than or equal to 0"),
 		Entry("D1: period of 11 years", with(validDomain, func(d *clientareav1alpha1.Domain) { d.Spec.PeriodYears = 11 }), "spec.periodYears", "less than or equal to 10"),
 		Entry("D1: one name server", with(validDomain, func(d *clientareav1alpha1.Domain) {
 			d.Spec.NameServers = []clientareav1alpha1.DomainName{"ns1.example.net"}
@@ -214,7 +219,7 @@ var _ = Describe("Validation at admission (G2)", func() {
 		Entry("I3: currency spelled out", with(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.Currency = "EURO" }), "spec.currency", "3"),
 		Entry("I3: tax rate above 100 %", with(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.TaxRate = 10001 }), "spec.taxRate", "less than or equal to 10000"),
 		Entry("I4: recipient's country not ISO 3166-1", with(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.BillTo.CountryCode = "EU" }), "spec.billTo.countryCode", "ISO 3166-1"),
-		Entry("I1: event type unknown", with(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.Event.Type = "DomainTransfer" }), "spec.event.type", "Unsupported value"),
+		Entry("I1: event type unknown", with(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.Event.Type = "DomainRestore" }), "spec.event.type", "Unsupported value"),
 		Entry("I1: period ending before it starts", with(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.Event.PeriodEnd = i.Spec.Event.PeriodStart }), "spec.event.periodEnd", "after spec.event.periodStart"),
 		Entry("I1: idempotency key empty", with(validInvoice, func(i *clientareav1alpha1.Invoice) { i.Spec.Event.IdempotencyKey = "" }), "spec.event.idempotencyKey", "at least"),
 	)

@@ -12,16 +12,19 @@ import (
 )
 
 // EventKey is the idempotency key of a billable event (I1): the same period
-// of the same Domain object always has the same key, "<uid>-reg-<unix>" or
-// "<uid>-ren-<unix>". It is a valid label value, at most 63 characters (36
+// of the same Domain object always has the same key, "<uid>-reg-<unix>",
+// "<uid>-ren-<unix>" or "<uid>-trn-<unix>". It is a valid label value, at most 63 characters (36
 // for the UID, 5, and at most 12 digits until the year 9999), so that the
 // event's NumberClaim and Invoice are found by it. The UID, not the name,
 // keeps a Domain deleted and created again under the same name from
 // sharing keys with the old one.
 func EventKey(domainUID types.UID, event clientareav1alpha1.BillableEventType, periodStart time.Time) string {
-	kind := "reg"
-	if event == clientareav1alpha1.EventDomainRenewal {
-		kind = "ren"
+	kind := map[clientareav1alpha1.BillableEventType]string{
+		clientareav1alpha1.EventDomainRenewal:  "ren",
+		clientareav1alpha1.EventDomainTransfer: "trn",
+	}[event]
+	if kind == "" {
+		kind = "reg"
 	}
 	return fmt.Sprintf("%s-%s-%d", domainUID, kind, periodStart.Unix())
 }
@@ -98,9 +101,12 @@ func NewInvoice(number Number, account string, domain *clientareav1alpha1.Domain
 // invoiceLine bills the years of a period, such as
 // "example.de registration, 3 years".
 func invoiceLine(domainName string, period clientareav1alpha1.BillingPeriod, price Price) clientareav1alpha1.InvoiceLine {
-	what := "registration"
-	if period.Type == clientareav1alpha1.EventDomainRenewal {
-		what = "renewal"
+	what := map[clientareav1alpha1.BillableEventType]string{
+		clientareav1alpha1.EventDomainRenewal:  "renewal",
+		clientareav1alpha1.EventDomainTransfer: "transfer",
+	}[period.Type]
+	if what == "" {
+		what = "registration"
 	}
 	unit := "year"
 	if period.Years != 1 {

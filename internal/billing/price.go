@@ -73,9 +73,17 @@ func priceInList(list *clientareav1alpha1.PriceList, tld string, event clientare
 		if entry.TLD != tld {
 			continue
 		}
-		perYear := entry.RegistrationPerYear
-		if event == clientareav1alpha1.EventDomainRenewal {
+		var perYear clientareav1alpha1.AmountMinor
+		switch event {
+		case clientareav1alpha1.EventDomainRenewal:
 			perYear = entry.RenewalPerYear
+		case clientareav1alpha1.EventDomainTransfer:
+			if entry.TransferPerYear == nil {
+				return Price{}, false // a list may price registrations but not transfers
+			}
+			perYear = *entry.TransferPerYear
+		default:
+			perYear = entry.RegistrationPerYear
 		}
 		return Price{List: list.Name, Currency: list.Spec.Currency, TaxRate: list.Spec.TaxRate, PerYear: perYear}, true
 	}

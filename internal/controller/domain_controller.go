@@ -53,6 +53,10 @@ type domainScope struct {
 	// sharedStatus is the patch option of every status write: the domain
 	// login controller writes its part of the same status.
 	sharedStatus patch.Option
+	// holder is the holder Contact, once resolveHolder found it.
+	holder *clientareav1alpha1.Contact
+	// message is the registry message this reconcile acts on, if any (R3).
+	message *registrar.Message
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domains,verbs=get;list;watch;update;patch
@@ -62,19 +66,27 @@ type domainScope struct {
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch
 
 // Reconcile brings one Domain's name claim, registration and invoices up to date.
-func (r *domainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *domainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return r.reconcile(ctx, req, nil)
+}
+
+// reconcile is Reconcile, after a registry message about the Domain when
+// message is not nil: the registry poller calls it, and acknowledges the
+// message once it returned without error, that is once what the message
+// changed is recorded (R3).
+func (r *domainReconciler) reconcile(ctx context.Context, req ctrl.Request, message *registrar.Message) (result ctrl.Result, retErr error) {
 	domain := &clientareav1alpha1.Domain{}
 	if err := r.Get(ctx, req.NamespacedName, domain); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	s := &domainScope{domain: domain, patcher: patch.NewHelper(domain, r.Client), sharedStatus: patch.WithSharedStatus(r.APIReader)}
+	s := &domainScope{domain: domain, patcher: patch.NewHelper(domain, r.Client), sharedStatus: patch.WithSharedStatus(r.APIReader), message: message}
 	defer s.patcher.PatchOnExit(ctx, domain, &retErr, s.sharedStatus)
 
 	if !domain.DeletionTimestamp.IsZero() {
 		if !controllerutil.ContainsFinalizer(domain, domainFinalizer) {
 			return ctrl.Result{}, nil
 		}
-		return runPhases(ctx, s, r.invoices.bill, r.releaseName)
+		return runPhases(ctx, s, r.invoices.bill, r.deleteAtRegistry, r.releaseName)
 	}
 	if err := ensureFinalizer(ctx, s.patcher, domain, domainFinalizer); err != nil {
 		return ctrl.Result{}, err
@@ -82,7 +94,8 @@ func (r *domainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	// Ready before billing, which may store the status mid-way; billing
 	// runs whatever registration did: the periods stored before are billed
 	// while the registry is down.
-	result, err := runPhases(ctx, s, r.observe, r.resolveHolder, r.claimName, r.register, r.renew)
+	result, err := runPhases(ctx, s, r.observe, r.resolveHolder, r.claimName, r.register, r.checkSponsor, r.renew,
+		r.syncRegistry, r.issueTransferCode)
 	summarizeDomain(domain)
 	billed, billErr := r.invoices.bill(ctx, s)
 	if err := kerrors.NewAggregate([]error{err, billErr}); err != nil {
@@ -136,6 +149,7 @@ func (r *domainReconciler) resolveHolder(ctx context.Context, s *domainScope) (c
 		return ctrl.Result{}, nil
 	}
 	domain.Status.HolderName = holder.Spec.Name
+	s.holder = holder
 	conditions.Set(domain, clientareav1alpha1.DomainConditionHolderResolved, metav1.ConditionTrue, clientareav1alpha1.DomainReasonHolderFound,
 		fmt.Sprintf("held by Contact %s (%s)", holder.Name, holder.Spec.Name))
 	return ctrl.Result{}, nil
@@ -151,6 +165,9 @@ func (r *domainReconciler) claimName(ctx context.Context, s *domainScope) (ctrl.
 	})
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if claim.Spec.UID == string(domain.UID) && heldAtRegistryByOthers(domain) {
+		return ctrl.Result{}, nil // the registry said so (R2); that stays
 	}
 	if claim.Spec.UID == string(domain.UID) {
 		conditions.Set(domain, clientareav1alpha1.DomainConditionNameConflict, metav1.ConditionFalse, clientareav1alpha1.DomainReasonNameHeld,
@@ -170,8 +187,8 @@ func (r *domainReconciler) claimName(ctx context.Context, s *domainScope) (ctrl.
 // Domain go (D2, I1); the Invoiced condition says what a deletion waits for.
 func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
-	if billingHeld(domain) {
-		return ctrl.Result{}, nil
+	if billingHeld(domain) || active(domain) {
+		return ctrl.Result{}, nil // the last invoice, or the deletion at the registry, first
 	}
 	claim := &clientareav1alpha1.DomainClaim{}
 	err := r.Get(ctx, client.ObjectKey{Name: domainNameOf(domain)}, claim)
@@ -183,6 +200,14 @@ func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctr
 	}
 	controllerutil.RemoveFinalizer(domain, domainFinalizer)
 	return ctrl.Result{}, nil
+}
+
+// heldAtRegistryByOthers tells whether the registry refused the name because
+// another registrar's customer holds it (R2): the Domain is a conflict for
+// good, never registered or billed; a new Domain tries again.
+func heldAtRegistryByOthers(domain *clientareav1alpha1.Domain) bool {
+	c := conditions.Get(domain, clientareav1alpha1.DomainConditionRegistered)
+	return domain.Status.State == clientareav1alpha1.DomainConflict && c != nil && c.Reason == string(clientareav1alpha1.DomainReasonNameTaken)
 }
 
 // summarizeDomain sets the state a new Domain starts in, and Ready.

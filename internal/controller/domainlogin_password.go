@@ -107,7 +107,7 @@ func (r *domainLoginReconciler) issuePassword(ctx context.Context, domain *clien
 	}
 	secret = secret.DeepCopy()
 	secret.StringData = map[string]string{AuthCodeKey: code}
-	if err := r.replaceSecret(ctx, secret, domain.Status.AuthCodeSecret != ""); err != nil {
+	if err := replaceSecret(ctx, r.Client, secret, domain.Status.AuthCodeSecret != ""); err != nil {
 		return err
 	}
 	setAt := r.Clock.Now().Truncate(time.Second)
@@ -148,17 +148,18 @@ func (r *domainLoginReconciler) issuePassword(ctx context.Context, domain *clien
 // status does not name yet is created first, and deleted only if it exists
 // (made by a reconcile that died before recording it), which spares a new
 // login the delete.
-func (r *domainLoginReconciler) replaceSecret(ctx context.Context, secret *corev1.Secret, recorded bool) error {
+// The transfer code's Secret (R4) is written the same way.
+func replaceSecret(ctx context.Context, c client.Client, secret *corev1.Secret, recorded bool) error {
 	if !recorded {
-		err := r.Create(ctx, secret.DeepCopy())
+		err := c.Create(ctx, secret.DeepCopy())
 		if !apierrors.IsAlreadyExists(err) {
 			return err
 		}
 	}
-	if err := client.IgnoreNotFound(r.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secret.Name, Namespace: secret.Namespace}})); err != nil {
+	if err := client.IgnoreNotFound(c.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secret.Name, Namespace: secret.Namespace}})); err != nil {
 		return err
 	}
-	return r.Create(ctx, secret)
+	return c.Create(ctx, secret)
 }
 
 // hashPassword hashes a password, at most len(hashSlots) at a time.

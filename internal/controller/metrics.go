@@ -33,10 +33,16 @@ var (
 		Name: "clientarea_billing_holds_total",
 		Help: "Billable events that started to wait for their invoice, by reason.",
 	}, []string{"reason"})
+	// RegistryMessages counts the registry messages acted on and
+	// acknowledged (R3), by kind.
+	RegistryMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "clientarea_registry_messages_total",
+		Help: "Registry poll messages acted on and acknowledged, by kind.",
+	}, []string{"kind"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(invoicesIssued, transfersFinished, Conflicts, billingHolds)
+	metrics.Registry.MustRegister(invoicesIssued, transfersFinished, Conflicts, billingHolds, RegistryMessages)
 }
 
 const (

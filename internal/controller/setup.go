@@ -41,6 +41,10 @@ type Options struct {
 	Registrar registrar.Registrar
 	// RegistrarTimeout bounds each registrar call. Zero means 30 seconds.
 	RegistrarTimeout time.Duration
+	// RegistryPollInterval is how often the message queue of each registry
+	// the Registrar speaks to is read when it was empty (R3). Zero means
+	// DefaultPollInterval.
+	RegistryPollInterval time.Duration
 	// OperatorUser is the user name the operator acts as, which it binds to
 	// its namespace role in each account namespace. Empty means the user
 	// the manager's connection authenticates as.
@@ -131,6 +135,22 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		if err := c.reconciler.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("%s controller: %w", c.name, err)
 		}
+		if domains, ok := c.reconciler.(*domainReconciler); ok {
+			if err := addRegistryPollers(mgr, domains, opts); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addRegistryPollers reads the message queue of every registry the
+// Registrar speaks to, on the leader only (R3).
+func addRegistryPollers(mgr ctrl.Manager, domains *domainReconciler, opts Options) error {
+	for _, poller := range pollersOf(opts.Registrar) {
+		if err := mgr.Add(&registryPoller{poller: poller, domains: domains, reader: mgr.GetClient(), interval: opts.RegistryPollInterval}); err != nil {
+			return fmt.Errorf("registry poller: %w", err)
+		}
 	}
 	return nil
 }
@@ -151,6 +171,9 @@ func (o Options) withDefaults(ctx context.Context, mgr ctrl.Manager) (Options, e
 	}
 	if o.RegistrarTimeout == 0 {
 		o.RegistrarTimeout = 30 * time.Second
+	}
+	if o.RegistryPollInterval == 0 {
+		o.RegistryPollInterval = DefaultPollInterval
 	}
 	if o.Registrar == nil {
 		o.Registrar = registrar.Builtin{Clock: o.Clock}

@@ -54,7 +54,7 @@ var (
 	testClock = clocktesting.NewFakePassiveClock(time.Now())
 	// testRegistrar is the built-in registrar on testClock, which tests can
 	// make fail (D4).
-	testRegistrar = &fakeRegistrar{Builtin: registrar.Builtin{Clock: testClock}, failures: map[string]int{}}
+	testRegistrar = &fakeRegistrar{Registrar: registrar.Builtin{Clock: testClock}, failures: map[string]int{}}
 )
 
 var _ = BeforeSuite(func() {
@@ -68,6 +68,7 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(env.Stop)
 	k8sClient = env.Client
 
+	startTestRegistry()
 	// Cleanups run last-registered first: the manager stops before the
 	// control plane, which would otherwise wait on the manager's watches.
 	stop := startOperator(ctx, &operatorWrites)
@@ -83,12 +84,16 @@ var _ = BeforeSuite(func() {
 		Spec: clientareav1alpha1.PriceListSpec{Currency: "EUR", TaxRate: 1900, Domains: []clientareav1alpha1.TLDPrice{
 			{TLD: "de", RegistrationPerYear: deRegistration, RenewalPerYear: deRenewal},
 			{TLD: "co.uk", RegistrationPerYear: 990, RenewalPerYear: 990},
+			{TLD: eppTLD, RegistrationPerYear: euRegistration, RenewalPerYear: euRenewal, TransferPerYear: ptr.To[clientareav1alpha1.AmountMinor](euTransfer)},
 		}},
 	})).To(Succeed())
 })
 
 // The suite's prices of a .de domain per year, in cents.
 const deRegistration, deRenewal = 690, 790
+
+// The suite's prices of a domain of the test registry's TLD, in cents.
+const euRegistration, euRenewal, euTransfer = 500, 600, 450
 
 // startOperator starts the operator's manager, as the operator's service
 // account with only its generated role (config/rbac/role.yaml): what it
@@ -114,8 +119,9 @@ func startOperator(ctx context.Context, writes *atomic.Int64) (wait func()) {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(controller.SetupWithManager(ctx, mgr, controller.Options{
-		NamespacePrefix: namespacePrefix, Clock: testClock, Registrar: testRegistrar, RegistrarTimeout: 2 * time.Second,
-		StatusBatchPeriod: controller.DefaultStatusBatchPeriod, // as the manager's default
+		NamespacePrefix: namespacePrefix, Clock: testClock, Registrar: suiteRegistrar, RegistrarTimeout: 5 * time.Second,
+		RegistryPollInterval: 200 * time.Millisecond,
+		StatusBatchPeriod:    controller.DefaultStatusBatchPeriod, // as the manager's default
 	})).To(Succeed())
 	stopped := make(chan struct{})
 	go func() {
@@ -317,10 +323,11 @@ func injectedFault(verb string, obj client.Object) error {
 	return fault(verb, obj)
 }
 
-// fakeRegistrar is the built-in registrar, except that it fails the next
-// calls for a domain name as often as a test asks.
+// fakeRegistrar is the suite's registrar (the built-in one, or the EPP
+// registrar against the test registry), except that it fails the next
+// registrations and renewals of a domain name as often as a test asks.
 type fakeRegistrar struct {
-	registrar.Builtin
+	registrar.Registrar
 	mu       sync.Mutex
 	failures map[string]int
 	calls    map[string]int
@@ -377,18 +384,18 @@ func (f *fakeRegistrar) call(ctx context.Context, name string) error {
 	return nil
 }
 
-func (f *fakeRegistrar) Register(ctx context.Context, name string, years int32) (registrar.Registration, error) {
-	if err := f.call(ctx, name); err != nil {
+func (f *fakeRegistrar) Register(ctx context.Context, d registrar.Domain) (registrar.Registration, error) {
+	if err := f.call(ctx, d.Name); err != nil {
 		return registrar.Registration{}, err
 	}
-	return f.Builtin.Register(ctx, name, years)
+	return f.Registrar.Register(ctx, d)
 }
 
 func (f *fakeRegistrar) Renew(ctx context.Context, name string, expiresAt time.Time, years int32) (registrar.Registration, error) {
 	if err := f.call(ctx, name); err != nil {
 		return registrar.Registration{}, err
 	}
-	return f.Builtin.Renew(ctx, name, expiresAt, years)
+	return f.Registrar.Renew(ctx, name, expiresAt, years)
 }
 
 // moveClockFor lets a test move the operator's clock and sets it back to now
@@ -396,4 +403,13 @@ func (f *fakeRegistrar) Renew(ctx context.Context, name string, expiresAt time.T
 // object, say) finds renewals or expiries that it did not cause.
 func moveClockFor(now time.Time) {
 	DeferCleanup(func() { testClock.SetTime(now) })
+}
+
+// Pollers is the message queue of the suite's registrar, if it has one, so
+// that the operator reads it through the wrapper (R3).
+func (f *fakeRegistrar) Pollers() []registrar.Poller {
+	if p, ok := f.Registrar.(registrar.Poller); ok {
+		return []registrar.Poller{p}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -89,6 +90,11 @@ func Start(ctx context.Context) (*Env, error) {
 		if err := ApplyDir(ctx, e.Client, filepath.Join(RepoRoot(), "config", dir)); err != nil {
 			return nil, e.stopAfter(err)
 		}
+	}
+	// The operator's namespaced role is in its own namespace, "system" until
+	// kustomize names it.
+	if err := e.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "system"}}); err != nil {
+		return nil, e.stopAfter(err)
 	}
 	for _, file := range []string{"role.yaml", "role_binding.yaml", "operator_namespace_role.yaml", "operator_cluster_rbac_policy.yaml", "support.yaml"} {
 		if err := ApplyFile(ctx, e.Client, filepath.Join(RepoRoot(), "config", "rbac", file)); err != nil {
