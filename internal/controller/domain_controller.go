@@ -187,7 +187,7 @@ func (r *domainReconciler) claimName(ctx context.Context, s *domainScope) (ctrl.
 // Domain go (D2, I1); the Invoiced condition says what a deletion waits for.
 func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
-	if billingHeld(domain) || active(domain) {
+	if billingHeld(domain) || heldAtRegistry(domain) {
 		return ctrl.Result{}, nil // the last invoice, or the deletion at the registry, first
 	}
 	claim := &clientareav1alpha1.DomainClaim{}

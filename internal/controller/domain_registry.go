@@ -185,12 +185,21 @@ func (r *domainReconciler) checkSponsor(ctx context.Context, s *domainScope) (ct
 	return ctrl.Result{}, nil
 }
 
+// heldAtRegistry tells whether the registry holds, or is about to hold, the
+// domain for this Domain: registered here, or a registration it completes
+// later.
+func heldAtRegistry(domain *clientareav1alpha1.Domain) bool {
+	return active(domain) || (domain.Spec.TransferIn == nil && registryPending(domain))
+}
+
 // deleteAtRegistry deletes the registration of a Domain being deleted,
 // once its last period is invoiced: the provider would otherwise pay the
-// registry's auto-renewal with nobody to invoice (R4).
+// registry's auto-renewal with nobody to invoice (R4). A registration the
+// registry has yet to complete is deleted too (a registry that refuses to
+// delete it before then is asked again).
 func (r *domainReconciler) deleteAtRegistry(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
-	if billingHeld(domain) || !active(domain) {
+	if billingHeld(domain) || !heldAtRegistry(domain) {
 		return ctrl.Result{}, nil
 	}
 	if err := r.callRegistrarOnly(ctx, func(ctx context.Context) error { return r.Registrar.Delete(ctx, domain.Status.DomainName) }); err != nil {

@@ -80,7 +80,34 @@ func (p *registryPoller) handle(ctx context.Context, message *registrar.Message)
 	}
 	key := client.ObjectKey{Namespace: claim.Spec.Namespace, Name: claim.Spec.Name}
 	_, err := p.domains.reconcile(ctx, ctrl.Request{NamespacedName: key}, message)
+	if err == nil {
+		return nil
+	}
+	// The reconcile failed, perhaps in a phase the message has nothing to
+	// do with (a name-server update the registry refuses, say): the message
+	// is done with once what it says is recorded, so that one Domain's
+	// trouble does not hold up the queue of every other.
+	domain := &clientareav1alpha1.Domain{}
+	if getErr := p.domains.APIReader.Get(ctx, key, domain); getErr != nil {
+		return client.IgnoreNotFound(getErr)
+	}
+	if recorded(message, domain) {
+		return nil
+	}
 	return err
+}
+
+// recorded tells whether the Domain's status holds what the message says.
+func recorded(message *registrar.Message, domain *clientareav1alpha1.Domain) bool {
+	switch message.Kind {
+	case registrar.MessageRegistrationCompleted, registrar.MessageTransferCompleted:
+		return domain.Status.RegisteredAt != nil
+	case registrar.MessageRegistrationRejected, registrar.MessageTransferRejected:
+		return domain.Status.RegisteredAt == nil && !registryPending(domain)
+	case registrar.MessageTransferredAway:
+		return domain.Status.State == clientareav1alpha1.DomainTransferredAway
+	}
+	return false
 }
 
 // pollersOf are the message queues of a registrar: its own, or those of

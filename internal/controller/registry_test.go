@@ -312,6 +312,20 @@ var _ = Describe("Registry over EPP", func() {
 		Expect(invoicesOf(domain)).To(HaveLen(1), "the registration only")
 	})
 
+	It("R4, I1, D2: a Domain deleted by its account is deleted at the registry after its last invoice, and only then releases its name", func() {
+		s := newMemberSetup()
+		domain := euDomain(s, "dropped")
+		create(domain)
+		activeAndInvoiced(domain)
+		Expect(k8sClient.Delete(ctx, domain)).To(Succeed())
+		eventually(func() error {
+			return k8sClient.Get(ctx, client.ObjectKey{Name: string(domain.Spec.DomainName)}, &clientareav1alpha1.DomainClaim{})
+		}).Should(Satisfy(apierrors.IsNotFound), "the name is released")
+		Expect(atRegistry(domain)().Deletes).To(Equal(1))
+		Expect(atRegistry(domain)().Statuses).To(ContainElement("pendingDelete"))
+		Expect(invoicesOf(domain)).To(HaveLen(1))
+	})
+
 	It("R1: a name-server change, a holder's new address and a new holder are seen at the registry, each sent once", func() {
 		s := newMemberSetup()
 		domain := euDomain(s, "moving")

@@ -180,6 +180,9 @@ var messages = map[string]message{
 	"domain_help_Expired": {"The domain was not renewed.", "Die Domain wurde nicht verlängert."},
 	"domain_help_Conflict": {"This name is held elsewhere: it is not registered for you and not invoiced.",
 		"Dieser Name wird anderweitig gehalten: er wird nicht für Sie registriert und nicht berechnet."},
+	"domain_TransferredAway": {"Transferred away", "Wegtransferiert"},
+	"domain_help_TransferredAway": {"The domain moved to another registrar with its transfer code; it is no longer renewed here.",
+		"Die Domain ist mit ihrem Transfer-Code zu einem anderen Registrar umgezogen und wird hier nicht mehr verlängert."},
 
 	"invoices_none":    {"No invoices yet.", "Noch keine Rechnungen."},
 	"invoice":          {"Invoice", "Rechnung"},

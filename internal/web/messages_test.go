@@ -71,7 +71,7 @@ func usedMessageKeys(t *testing.T) []string {
 	} {
 		keys["billing_hold_"+string(reason)] = true
 	}
-	for _, s := range []string{"Pending", "Active", "Expired", "Conflict"} {
+	for _, s := range []string{"Pending", "Active", "Expired", "Conflict", "TransferredAway"} {
 		keys["domain_"+s], keys["domain_help_"+s] = true, true
 	}
 	list := make([]string, 0, len(keys))

@@ -75,6 +75,10 @@ var _ = Describe("The client area in a browser", Ordered, func() {
 			user := &clientareav1alpha1.User{}
 			g.Expect(admin.Get(ctx, client.ObjectKey{Name: "anna"}, user)).To(Succeed())
 			g.Expect(user.Status.Accounts).To(HaveLen(2))
+			for _, account := range user.Status.Accounts {
+				// The client area opens an account once its entry names the namespace.
+				g.Expect(account.Namespace).NotTo(BeEmpty())
+			}
 			for _, namespace := range []string{agencyNamespace, customerNamespace} {
 				g.Expect(admin.Get(ctx, client.ObjectKey{Name: namespace}, &corev1.Namespace{})).To(Succeed())
 			}
