@@ -193,6 +193,10 @@ const (
 	// DomainReasonTransferredAway: another registrar took the domain with
 	// the transfer code the owner asked for.
 	DomainReasonTransferredAway DomainConditionReason = "TransferredAway"
+	// DomainReasonDeletedAtRegistry: the Domain is being deleted and its
+	// registration is deleted at the registry; the Domain keeps its state
+	// until it is gone (an account being deleted waits for it).
+	DomainReasonDeletedAtRegistry DomainConditionReason = "DeletedAtRegistry"
 	// DomainReasonSynced: the registry holds what the spec says.
 	DomainReasonSynced DomainConditionReason = "Synced"
 	// DomainReasonRegistryLoginFailed: the registry refused the

@@ -86,14 +86,14 @@ func (r *domainReconciler) registered(domain *clientareav1alpha1.Domain, registr
 		// A transfer adds one year to the registration it takes over, and
 		// brings the old registrar's name servers and holder, which
 		// syncRegistry then replaces.
-		event, reason, how = clientareav1alpha1.EventDomainTransfer, clientareav1alpha1.DomainReasonTransferred, "transferred in"
+		event, reason, how = clientareav1alpha1.EventDomainTransfer, clientareav1alpha1.DomainReasonTransferred, "transferred in, registered"
 		start, years = metav1.Time{Time: registration.ExpiresAt.AddDate(-1, 0, 0)}, 1
 	} else {
 		registryStatus(domain).SyncedDigest = syncDigest(synced) // sent with the registration
 	}
 	recordPeriod(domain, event, start, *domain.Status.ExpiresAt, years)
 	conditions.SetNoted(r.Recorder, domain, clientareav1alpha1.DomainConditionRegistered, metav1.ConditionTrue, reason,
-		how+", registered until "+formatTime(registration.ExpiresAt), corev1.EventTypeNormal)
+		how+" until "+formatTime(registration.ExpiresAt), corev1.EventTypeNormal)
 }
 
 // registrationPending keeps the Domain Pending while the registry completes

@@ -189,6 +189,10 @@ func (r *domainReconciler) checkSponsor(ctx context.Context, s *domainScope) (ct
 // domain for this Domain: registered here, or a registration it completes
 // later.
 func heldAtRegistry(domain *clientareav1alpha1.Domain) bool {
+	c := conditions.Get(domain, clientareav1alpha1.DomainConditionRegistered)
+	if c != nil && c.Reason == string(clientareav1alpha1.DomainReasonDeletedAtRegistry) {
+		return false
+	}
 	return active(domain) || (domain.Spec.TransferIn == nil && registryPending(domain))
 }
 
@@ -207,8 +211,9 @@ func (r *domainReconciler) deleteAtRegistry(ctx context.Context, s *domainScope)
 			"the Domain is being deleted, but the registry has not deleted it yet: "+err.Error(), corev1.EventTypeWarning)
 		return ctrl.Result{}, fmt.Errorf("deleting %s at the registry: %w", domain.Status.DomainName, err)
 	}
-	domain.Status.State = clientareav1alpha1.DomainExpired
-	conditions.Set(domain, clientareav1alpha1.DomainConditionRegistered, metav1.ConditionFalse, clientareav1alpha1.DomainReasonExpired,
+	// The state stays: an account being deleted waits for its active
+	// domains to be gone, logins included.
+	conditions.Set(domain, clientareav1alpha1.DomainConditionRegistered, metav1.ConditionFalse, clientareav1alpha1.DomainReasonDeletedAtRegistry,
 		"deleted at the registry with the Domain")
 	return ctrl.Result{}, nil
 }

@@ -122,8 +122,6 @@ const (
 	CredentialsCA       = "ca.crt"
 )
 
-// +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get
-
 // Build makes the registrar of cfg: each registry's EPP registrar for its
 // TLDs, and builtin for the rest unless cfg says none. The credentials are
 // read from the Secrets in namespace when first needed (secretBacked).
