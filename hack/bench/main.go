@@ -57,6 +57,7 @@ func main() {
 	flag.DurationVar(&opts.timeout, "timeout", 30*time.Minute, "how long one scale may take to converge")
 	var managerArgs string
 	flag.StringVar(&managerArgs, "manager-args", "", "more flags for the manager, space-separated (e.g. --max-concurrent-reconciles=8)")
+	flag.StringVar(&opts.goMemLimit, "manager-gomemlimit", "", "GOMEMLIMIT of the manager, as the Deployment sets it from its memory limit (e.g. 256MiB); empty: none")
 	flag.Parse()
 	opts.managerArgs = strings.Fields(managerArgs)
 
@@ -113,4 +114,5 @@ type options struct {
 	manager        string
 	timeout        time.Duration
 	managerArgs    []string
+	goMemLimit     string
 }

@@ -241,7 +241,11 @@ func startManager(env *envtest.Environment, opts options, run string) (*manager,
 	logPath := filepath.Join(opts.dir, run+".manager.log")
 	args := append([]string{"--metrics-bind-address=" + m.metrics, "--metrics-secure=false",
 		"--health-probe-bind-address=" + freeAddress(), "--pprof-bind-address=" + m.pprof}, opts.managerArgs...)
-	process, err := testenv.StartProcess("manager", logPath, opts.manager, []string{"KUBECONFIG=" + kubeconfig}, args...)
+	environ := []string{"KUBECONFIG=" + kubeconfig}
+	if opts.goMemLimit != "" {
+		environ = append(environ, "GOMEMLIMIT="+opts.goMemLimit)
+	}
+	process, err := testenv.StartProcess("manager", logPath, opts.manager, environ, args...)
 	if err != nil {
 		return nil, err
 	}

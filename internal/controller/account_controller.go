@@ -37,9 +37,10 @@ var errNamespaceConflict = errors.New("namespace exists and does not belong to t
 // access (A3), and reports the account's status (A6, A7).
 type accountReconciler struct {
 	client.Client
-	// APIReader reads from the API server directly, for the one question the
-	// label-selected namespace cache cannot answer: whether an existing
-	// namespace that is not ours exists.
+	// APIReader reads from the API server directly, for the questions the
+	// caches cannot answer: whether an existing namespace that is not ours
+	// exists (the namespace cache is label-selected), and whether a
+	// namespace holds invoices (no Invoice is cached).
 	APIReader client.Reader
 	Recorder  events.EventRecorder
 	// CustomerNumbers hands out customer numbers (A6).

@@ -113,7 +113,9 @@ func (r *accountReconciler) activeDomains(ctx context.Context, namespace string)
 // account, so that the garbage collector does not delete it with them.
 func (r *accountReconciler) archiveIfInvoices(ctx context.Context, account *clientareav1alpha1.Account, ns *corev1.Namespace) error {
 	invoices := &clientareav1alpha1.InvoiceList{}
-	if err := r.List(ctx, invoices, client.InNamespace(ns.Name), client.Limit(1)); err != nil {
+	// From the API server: the operator watches no Invoices, and a cached
+	// list would start an informer holding every invoice of every year.
+	if err := r.APIReader.List(ctx, invoices, client.InNamespace(ns.Name), client.Limit(1)); err != nil {
 		return err
 	}
 	if len(invoices.Items) == 0 {

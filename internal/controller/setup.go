@@ -84,6 +84,14 @@ var namespacePrefixPattern = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
 func CacheOptions() cache.Options {
 	managed := labels.NewSelector().Add(mustRequirement(clientareav1alpha1.ManagedByLabel, selection.Equals, clientareav1alpha1.ManagedByValue))
 	return cache.Options{
+		// The cache keeps objects without their managed fields, which the
+		// operator never reads: they are most of a small object's size
+		// (docs/performance.md, the heap by type).
+		DefaultTransform: cache.TransformStripManagedFields(),
+		// A read of a kind the operator does not watch fails instead of
+		// quietly starting an informer that caches every object of that
+		// kind in the cluster for the rest of the process's life.
+		ReaderFailOnMissingInformer: true,
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Namespace{}:      {Label: managed},
 			&rbacv1.RoleBinding{}:    {Label: managed},
