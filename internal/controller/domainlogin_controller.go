@@ -17,6 +17,7 @@ import (
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/conditions"
+	"clientarea.dev/clientarea-operator/internal/domainpassword"
 	"clientarea.dev/clientarea-operator/internal/patch"
 )
 
@@ -47,7 +48,11 @@ type domainLoginReconciler struct {
 	// confirms what the cache says before a new password is drawn.
 	APIReader client.Reader
 	// Clock stamps a new password's passwordSetAt.
-	Clock      clock.PassiveClock
+	Clock clock.PassiveClock
+	// Hasher hashes new domain passwords one at a time, in a work area it
+	// keeps (19 MiB): hashing is CPU-bound, and a burst of new domains
+	// would otherwise leave 19 MiB of garbage per hash.
+	Hasher     *domainpassword.Hasher
 	namespaces accountNamespaces
 }
 

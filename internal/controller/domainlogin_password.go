@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
-	"clientarea.dev/clientarea-operator/internal/domainpassword"
 )
 
 // The domain password (D5, W7) is the auth code in the login's Secret. The
@@ -37,10 +36,6 @@ import (
 // 3), or the status does not record the spec's generation (a rotation that
 // was asked for, or died before 4). Killed at any line, it ends with a
 // Secret and a credential that match; at worst it draws once more.
-
-// hashSlots bounds the Argon2id hashes computed at once: each takes 19 MiB
-// of memory and tens of milliseconds.
-var hashSlots = make(chan struct{}, 2)
 
 // needsPassword tells whether the Domain's login needs a new password pair
 // (see above). credential is nil when there is none.
@@ -101,9 +96,9 @@ func (r *domainLoginReconciler) issuePassword(ctx context.Context, domain *clien
 	if err != nil {
 		return err
 	}
-	hash, err := hashPassword(ctx, code)
+	hash, err := r.Hasher.Hash(ctx, code)
 	if err != nil {
-		return err
+		return fmt.Errorf("hashing the domain password: %w", err)
 	}
 	secret = secret.DeepCopy()
 	secret.StringData = map[string]string{AuthCodeKey: code}
@@ -160,21 +155,6 @@ func replaceSecret(ctx context.Context, c client.Client, secret *corev1.Secret, 
 		return err
 	}
 	return c.Create(ctx, secret)
-}
-
-// hashPassword hashes a password, at most len(hashSlots) at a time.
-func hashPassword(ctx context.Context, password string) (string, error) {
-	select {
-	case hashSlots <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-hashSlots }()
-	hash, err := domainpassword.Hash(password)
-	if err != nil {
-		return "", fmt.Errorf("hashing the domain password: %w", err)
-	}
-	return hash, nil
 }
 
 // removeCredential deletes the Domain's credential, if it is this Domain's,

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
+	"clientarea.dev/clientarea-operator/internal/domainpassword"
 	"clientarea.dev/clientarea-operator/internal/numbering"
 	"clientarea.dev/clientarea-operator/internal/registrar"
 )
@@ -222,7 +223,7 @@ func controllers(mgr ctrl.Manager, opts Options) []namedController {
 		{"domain", &domainReconciler{Client: c, APIReader: apiReader, Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 			Clock: opts.Clock, Recorder: domainRecorder, namespaces: namespaces,
 			invoices: &invoicer{Client: c, APIReader: apiReader, Numbers: numbering.New(claims, opts.Clock, "invoice", true), Recorder: domainRecorder}}},
-		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, Clock: opts.Clock, namespaces: namespaces}},
+		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, Clock: opts.Clock, Hasher: domainpassword.NewHasher(1), namespaces: namespaces}},
 		{"web domain logins", &webDomainLoginsReconciler{Client: c, APIReader: apiReader, WebServiceAccount: webServiceAccount}},
 		{"price list", &priceListReconciler{Client: c}},
 		{"ownership transfer", &ownershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},

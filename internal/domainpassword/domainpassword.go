@@ -9,6 +9,7 @@
 package domainpassword
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -17,7 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
+	"clientarea.dev/clientarea-operator/internal/argon2"
 )
 
 // The parameters of new hashes: OWASP's Password Storage Cheat Sheet's
@@ -50,13 +51,69 @@ var ErrMalformed = errors.New("malformed Argon2id hash")
 
 var b64 = base64.RawStdEncoding.Strict()
 
-// Hash returns the Argon2id PHC string of password, with a new random salt.
-func Hash(password string) (string, error) {
+// Hash returns the Argon2id PHC string of password, with a new random salt,
+// in memory of its own (see Hasher to reuse it).
+func Hash(password string) (string, error) { return hash(nil, password) }
+
+func hash(work *argon2.WorkArea, password string) (string, error) {
 	salt := make([]byte, SaltLength)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("drawing a salt: %w", err)
 	}
-	return encode(params{memory: Memory, time: Time, threads: Threads}, salt, password), nil
+	return encode(work, params{memory: Memory, time: Time, threads: Threads}, salt, password), nil
+}
+
+// Hasher hashes and verifies at most a fixed number of passwords at once,
+// each in a work area of Memory that it keeps for the next, so that a burst
+// of hashes (an import of many domains) costs that memory once instead of
+// leaving 19 MiB of garbage per hash for the garbage collector. A hash
+// whose parameters need more memory than Memory is verified in memory of
+// its own, so the kept areas never grow past Memory.
+type Hasher struct {
+	areas chan *argon2.WorkArea
+}
+
+// NewHasher returns a Hasher that computes at most concurrent hashes at
+// once (at least 1); each keeps Memory KiB once it has been used.
+func NewHasher(concurrent int) *Hasher {
+	h := &Hasher{areas: make(chan *argon2.WorkArea, max(concurrent, 1))}
+	for range cap(h.areas) {
+		h.areas <- &argon2.WorkArea{}
+	}
+	return h
+}
+
+// take waits for a free work area, or for ctx to end.
+func (h *Hasher) take(ctx context.Context) (*argon2.WorkArea, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case work := <-h.areas:
+		return work, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Hash is the package's Hash in one of h's work areas.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	work, err := h.take(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer func() { h.areas <- work }()
+	return hash(work, password)
+}
+
+// Verify is the package's Verify in one of h's work areas.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
+	work, err := h.take(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer func() { h.areas <- work }()
+	return verify(work, password, encoded)
 }
 
 type params struct {
@@ -64,8 +121,8 @@ type params struct {
 	threads      uint8
 }
 
-func encode(p params, salt []byte, password string) string {
-	key := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, KeyLength)
+func encode(work *argon2.WorkArea, p params, salt []byte, password string) string {
+	key := areaFor(work, p).IDKey([]byte(password), salt, p.time, p.memory, p.threads, KeyLength)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
@@ -73,13 +130,24 @@ func encode(p params, salt []byte, password string) string {
 // Verify tells whether password matches the encoded hash. The comparison
 // of the keys takes the same time wherever they differ. An encoded hash
 // that does not parse is an error (ErrMalformed), never a match.
-func Verify(password, encoded string) (bool, error) {
+func Verify(password, encoded string) (bool, error) { return verify(nil, password, encoded) }
+
+func verify(work *argon2.WorkArea, password, encoded string) (bool, error) {
 	p, salt, key, err := parse(encoded)
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, uint32(len(key)))
+	got := areaFor(work, p).IDKey([]byte(password), salt, p.time, p.memory, p.threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
+}
+
+// areaFor is work when p fits in Memory, and otherwise (or without work) a
+// new work area for this hash alone.
+func areaFor(work *argon2.WorkArea, p params) *argon2.WorkArea {
+	if work == nil || p.memory > Memory {
+		return &argon2.WorkArea{}
+	}
+	return work
 }
 
 // parse reads a PHC string strictly: exactly the fields of Argon2id version

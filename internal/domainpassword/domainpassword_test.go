@@ -1,6 +1,7 @@
 package domainpassword_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -115,4 +116,40 @@ func ExampleVerify() {
 	// Output:
 	// true <nil>
 	// false <nil>
+}
+
+// TestHasherReusesWorkAreas hashes and verifies through one Hasher with one
+// work area: every hash verifies (by the Hasher and by the package), a
+// wrong password never does, the reference vector (m=64 MiB, above the
+// kept areas' size) verifies too, and a caller whose context has ended
+// gets its error instead of a hash.
+func TestHasherReusesWorkAreas(t *testing.T) {
+	ctx := context.Background()
+	hasher := domainpassword.NewHasher(1)
+	for i := range 4 {
+		password := fmt.Sprintf("password-%d-Xk7pQ2mN9aB4cD6e", i)
+		encoded, err := hasher.Hash(ctx, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, verify := range []func(string, string) (bool, error){
+			func(p, e string) (bool, error) { return hasher.Verify(ctx, p, e) }, domainpassword.Verify,
+		} {
+			if ok, err := verify(password, encoded); err != nil || !ok {
+				t.Fatalf("W7: hash %d does not verify: %v, %v", i, ok, err)
+			}
+			if ok, err := verify(password+"x", encoded); err != nil || ok {
+				t.Fatalf("W7: a wrong password verifies against hash %d: %v, %v", i, ok, err)
+			}
+		}
+	}
+	if ok, err := hasher.Verify(ctx, "password", referenceVector); err != nil || !ok {
+		t.Fatalf("W7: the reference vector does not verify in a Hasher: %v, %v", ok, err)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := hasher.Hash(cancelled, "x"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a caller whose context has ended: want context.Canceled, got %v", err)
+	}
 }

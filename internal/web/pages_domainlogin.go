@@ -43,9 +43,10 @@ type domainLogin struct {
 	// byDomain and byAddress count failed sign-ins (W7).
 	byDomain  *attemptLimiter
 	byAddress *attemptLimiter
-	// verifying bounds the password checks running at once: each takes
-	// Argon2id's memory (19 MiB) and a CPU for a while.
-	verifying chan struct{}
+	// hasher bounds the password checks running at once: each takes
+	// Argon2id's memory (19 MiB, kept for the next check) and a CPU for a
+	// while.
+	hasher *domainpassword.Hasher
 
 	registry *prometheus.Registry
 	signIns  *prometheus.CounterVec
@@ -57,7 +58,7 @@ func newDomainLogin(s *Server) *domainLogin {
 		sessions:  newDomainSessionStore(s.cfg.Clock),
 		byDomain:  newAttemptLimiter(s.cfg.Clock, attemptLimit, attemptMaxKeys),
 		byAddress: newAttemptLimiter(s.cfg.Clock, attemptLimit, attemptMaxKeys),
-		verifying: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		hasher:    domainpassword.NewHasher(runtime.GOMAXPROCS(0)),
 		registry:  prometheus.NewRegistry(),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "clientarea_web_domain_sign_ins_total",
@@ -294,13 +295,10 @@ func (s *Server) verifyDomainPassword(ctx context.Context, password, hash string
 	if len(password) > maxDomainPassword {
 		password = password[:maxDomainPassword]
 	}
-	select {
-	case s.domainLogins.verifying <- struct{}{}:
-	case <-ctx.Done():
+	ok, err := s.domainLogins.hasher.Verify(ctx, password, hash)
+	if ctx.Err() != nil {
 		return false
 	}
-	defer func() { <-s.domainLogins.verifying }()
-	ok, err := domainpassword.Verify(password, hash)
 	if err != nil {
 		s.log.Error(err, "a domain credential's hash")
 		return false
