@@ -119,7 +119,8 @@ func parseServiceAccount(value string) (types.NamespacedName, error) {
 type webDomainLoginsReconciler struct {
 	client.Client
 	// APIReader reads a Role or RoleBinding of this name that exists
-	// without the operator's label (the cache holds only labelled ones).
+	// without the operator's label (the cache holds only labelled ones),
+	// and the Account before its binding is created.
 	APIReader client.Reader
 	// WebServiceAccount is the front end's ServiceAccount.
 	WebServiceAccount types.NamespacedName
@@ -182,6 +183,9 @@ func (r *webDomainLoginsReconciler) ensureBinding(ctx context.Context, namespace
 	current := &rbacv1.RoleBinding{}
 	err := r.Get(ctx, client.ObjectKeyFromObject(want), current)
 	if apierrors.IsNotFound(err) {
+		if deleting, err := accountDeletingLive(ctx, r.Client, r.APIReader, namespace); err != nil || deleting {
+			return err
+		}
 		if err = r.Create(ctx, want); !apierrors.IsAlreadyExists(err) {
 			return err
 		}

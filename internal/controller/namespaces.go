@@ -36,12 +36,18 @@ func (n accountNamespaces) accountOf(namespace string) (string, bool) {
 // namespace. The namespace is read from the cache, which holds only the
 // operator's own.
 func accountOfNamespace(ctx context.Context, reader client.Reader, namespace string) (*clientareav1alpha1.Account, error) {
+	return accountOf(ctx, reader, reader, namespace)
+}
+
+// accountOf is accountOfNamespace with the namespace and the Account read
+// from their own readers.
+func accountOf(ctx context.Context, namespaces, accounts client.Reader, namespace string) (*clientareav1alpha1.Account, error) {
 	ns := &corev1.Namespace{}
-	if err := reader.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+	if err := namespaces.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
 	account := &clientareav1alpha1.Account{}
-	if err := reader.Get(ctx, client.ObjectKey{Name: ns.Labels[clientareav1alpha1.AccountLabel]}, account); err != nil {
+	if err := accounts.Get(ctx, client.ObjectKey{Name: ns.Labels[clientareav1alpha1.AccountLabel]}, account); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
 	if !metav1.IsControlledBy(ns, account) {
@@ -54,5 +60,15 @@ func accountOfNamespace(ctx context.Context, reader client.Reader, namespace str
 // deleted: its access is revoked at once, and nothing grants any again (A8).
 func accountDeleting(ctx context.Context, reader client.Reader, namespace string) (bool, error) {
 	account, err := accountOfNamespace(ctx, reader, namespace)
+	return account != nil && !account.DeletionTimestamp.IsZero(), err
+}
+
+// accountDeletingLive is accountDeleting with the Account read from the API
+// server (the namespace, whose account never changes, from the cache). A
+// grant about to be created asks it: a cache that has not seen the
+// Account's deletion yet would otherwise create again what the deletion
+// has just revoked (A8).
+func accountDeletingLive(ctx context.Context, cache, live client.Reader, namespace string) (bool, error) {
+	account, err := accountOf(ctx, cache, live, namespace)
 	return account != nil && !account.DeletionTimestamp.IsZero(), err
 }
