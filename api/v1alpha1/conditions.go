@@ -160,7 +160,8 @@ const (
 	DomainConditionLoginReady DomainConditionType = "LoginReady"
 	// DomainConditionInvoiced is True (Invoiced) when every billable event
 	// of the domain has its invoice (I1), False with a BillingHoldReason
-	// while one waits.
+	// while one waits, and False (InvoicePending) while a period just
+	// recorded has its invoice issued.
 	DomainConditionInvoiced DomainConditionType = "Invoiced"
 	// DomainConditionRegistrySynced is True (Synced) when the registry
 	// holds the domain's name servers, holder details and registrar lock
@@ -179,6 +180,10 @@ const (
 	DomainReasonExpired            DomainConditionReason = "Expired"
 	DomainReasonLoginCreated       DomainConditionReason = "LoginCreated"
 	DomainReasonInvoiced           DomainConditionReason = "Invoiced"
+	// DomainReasonInvoicePending: a billable period is recorded in the
+	// status and its invoice is being issued (I1: the period is stored
+	// before the invoice).
+	DomainReasonInvoicePending DomainConditionReason = "InvoicePending"
 	// DomainReasonRegistrationPending: the registry accepted the
 	// registration and completes it later (R3).
 	DomainReasonRegistrationPending DomainConditionReason = "RegistrationPending"

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -227,7 +228,12 @@ func tryVerb(c client.Client, namespace, kind, verb string) bool {
 	case "create":
 		err = c.Create(ctx, fresh, client.DryRunAll)
 	case "update":
-		err = c.Update(ctx, existingObject(namespace, kind, list), client.DryRunAll)
+		// Read again when the operator wrote the object (its status)
+		// between the read and the update: a conflict says nothing of
+		// whether the update is allowed.
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			return c.Update(ctx, existingObject(namespace, kind, list), client.DryRunAll)
+		})
 	case "delete":
 		err = c.Delete(ctx, existingObject(namespace, kind, list), client.DryRunAll)
 	}

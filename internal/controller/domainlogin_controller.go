@@ -49,9 +49,9 @@ type domainLoginReconciler struct {
 	APIReader client.Reader
 	// Clock stamps a new password's passwordSetAt.
 	Clock clock.PassiveClock
-	// Hasher hashes new domain passwords one at a time, in a work area it
-	// keeps (19 MiB): hashing is CPU-bound, and a burst of new domains
-	// would otherwise leave 19 MiB of garbage per hash.
+	// Hasher hashes new domain passwords one at a time, each in the work
+	// area (19 MiB) of the one before: hashing is CPU-bound, and a burst of
+	// new domains would otherwise leave 19 MiB of garbage per hash.
 	Hasher     *domainpassword.Hasher
 	namespaces accountNamespaces
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -124,6 +125,11 @@ type webDomainLoginsReconciler struct {
 	APIReader client.Reader
 	// WebServiceAccount is the front end's ServiceAccount.
 	WebServiceAccount types.NamespacedName
+	// BatchPeriod is how long a Domain's change waits before the Role is
+	// brought up to date, so that the logins of a namespace's new domains
+	// (each appears twice: its ServiceAccount, then its Secret) join one
+	// write of the Role instead of one each (--status-batch-period).
+	BatchPeriod time.Duration
 }
 
 // Reconcile brings one namespace's Role and RoleBinding up to date.
@@ -214,14 +220,14 @@ func (r *webDomainLoginsReconciler) remove(ctx context.Context, namespace string
 }
 
 // SetupWithManager reconciles a namespace's Role when one of its Domains
-// gains or loses its login, and when the Role or its binding is changed by
-// hand.
+// gains or loses its login (batched), and at once when the Role or its
+// binding is changed by hand.
 func (r *webDomainLoginsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	named := builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool { return obj.GetName() == WebDomainLoginsRole }))
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rbacv1.Role{}, named).
 		Watches(&rbacv1.RoleBinding{}, handler.EnqueueRequestsFromMapFunc(itself), named).
-		Watches(&clientareav1alpha1.Domain{}, handler.EnqueueRequestsFromMapFunc(webDomainLoginsOf), builder.WithPredicates(domainLoginChange)).
+		Watches(&clientareav1alpha1.Domain{}, enqueueBatched(r.BatchPeriod, webDomainLoginsOf), builder.WithPredicates(domainLoginChange)).
 		Named("web-domain-logins").
 		Complete(r)
 }

@@ -16,7 +16,7 @@ import (
 // mappings that use them: one place for every "which objects does this
 // event concern", so that a watch never lists more than it needs.
 const (
-	indexAccountOwner          = "spec.owner"
+	indexAccountOwner          = "spec.owner" // also the Account's selectable field: the API server selects by it
 	indexAccountBillingTarget  = "spec.billingContactRef"
 	indexAccountBillingAccount = "spec.billingContactRef.account"
 	indexMembershipUser        = "spec.user"
@@ -25,6 +25,7 @@ const (
 	indexDomainHolder          = "spec.holderRef.name"
 	indexDomainName            = "status.domainName"
 	indexDomainBillingHeld     = "status.billingHeld"
+	indexClaimUserUID          = "spec.userUID"
 )
 
 // fieldIndex is one index: the kind, the field name, the extractor.
@@ -58,6 +59,12 @@ var fieldIndexes = []fieldIndex{
 	}},
 	{&clientareav1alpha1.Domain{}, indexDomainName, func(obj client.Object) []string {
 		return []string{domainNameOf(obj.(*clientareav1alpha1.Domain))}
+	}},
+	// A User's own claims, which each of its reconciles looks for: by
+	// index, not by listing every claim of the cluster and filtering (which
+	// made the Users' reconciles together cost the square of their number).
+	{&clientareav1alpha1.EmailClaim{}, indexClaimUserUID, func(obj client.Object) []string {
+		return nonEmpty(obj.(*clientareav1alpha1.EmailClaim).Spec.UserUID)
 	}},
 	{&clientareav1alpha1.Domain{}, indexDomainBillingHeld, func(obj client.Object) []string {
 		if billingHeld(obj.(*clientareav1alpha1.Domain)) {

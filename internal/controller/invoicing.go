@@ -54,6 +54,13 @@ type invoicer struct {
 func (i *invoicer) bill(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
 	if billingHeld(domain) {
+		// The status stored now holds a period without its invoice: it
+		// must not say, from before, that every period is invoiced. A hold
+		// already said is kept.
+		if !conditions.IsFalse(domain, clientareav1alpha1.DomainConditionInvoiced) {
+			conditions.Set(domain, clientareav1alpha1.DomainConditionInvoiced, metav1.ConditionFalse, clientareav1alpha1.DomainReasonInvoicePending,
+				"a billable period is recorded and its invoice is being issued")
+		}
 		if err := s.patcher.Patch(ctx, domain, s.sharedStatus); err != nil {
 			return ctrl.Result{}, fmt.Errorf("storing the periods to bill: %w", err)
 		}

@@ -224,7 +224,7 @@ func controllers(mgr ctrl.Manager, opts Options) []namedController {
 			Clock: opts.Clock, Recorder: domainRecorder, namespaces: namespaces,
 			invoices: &invoicer{Client: c, APIReader: apiReader, Numbers: numbering.New(claims, opts.Clock, "invoice", true), Recorder: domainRecorder}}},
 		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, Clock: opts.Clock, Hasher: domainpassword.NewHasher(1), namespaces: namespaces}},
-		{"web domain logins", &webDomainLoginsReconciler{Client: c, APIReader: apiReader, WebServiceAccount: webServiceAccount}},
+		{"web domain logins", &webDomainLoginsReconciler{Client: c, APIReader: apiReader, WebServiceAccount: webServiceAccount, BatchPeriod: opts.StatusBatchPeriod}},
 		{"price list", &priceListReconciler{Client: c}},
 		{"ownership transfer", &ownershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},
 		{"web impersonator", &webImpersonatorReconciler{Client: c, APIReader: apiReader}},

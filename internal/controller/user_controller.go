@@ -120,7 +120,7 @@ func (r *userReconciler) conflict(ctx context.Context, user *clientareav1alpha1.
 // no longer has (U4).
 func (r *userReconciler) releaseClaims(ctx context.Context, user *clientareav1alpha1.User, keep string) error {
 	claims := &clientareav1alpha1.EmailClaimList{}
-	if err := r.List(ctx, claims, client.MatchingLabels{clientareav1alpha1.ClaimUserUIDLabel: string(user.UID)}); err != nil {
+	if err := r.List(ctx, claims, client.MatchingFields{indexClaimUserUID: string(user.UID)}); err != nil {
 		return err
 	}
 	var errs []error
@@ -235,10 +235,12 @@ func (r *userReconciler) holdOwnerDeletion(ctx context.Context, s *userScope) (c
 
 // ownedAccounts names the accounts a user owns. It asks the API server, not
 // the cache, which may not have seen an Account created a moment ago: a user
-// let go while owning one would leave it without an owner (A1).
+// let go while owning one would leave it without an owner (A1). The API
+// server selects them (spec.owner is a selectable field of Accounts), so a
+// User's deletion reads its own accounts, not every Account of the cluster.
 func (r *userReconciler) ownedAccounts(ctx context.Context, user *clientareav1alpha1.User) ([]string, error) {
 	accounts := &clientareav1alpha1.AccountList{}
-	if err := r.APIReader.List(ctx, accounts); err != nil {
+	if err := r.APIReader.List(ctx, accounts, client.MatchingFields{indexAccountOwner: user.Name}); err != nil {
 		return nil, err
 	}
 	var names []string

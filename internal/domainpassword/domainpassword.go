@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"clientarea.dev/clientarea-operator/internal/argon2"
 )
@@ -64,56 +65,59 @@ func hash(work *argon2.WorkArea, password string) (string, error) {
 }
 
 // Hasher hashes and verifies at most a fixed number of passwords at once,
-// each in a work area of Memory that it keeps for the next, so that a burst
-// of hashes (an import of many domains) costs that memory once instead of
-// leaving 19 MiB of garbage per hash for the garbage collector. A hash
-// whose parameters need more memory than Memory is verified in memory of
-// its own, so the kept areas never grow past Memory.
+// and reuses the work areas (Memory each) of earlier hashes, so that a burst
+// of hashes (an import of many domains, a wave of sign-ins) costs that
+// memory once per hash running at a time, instead of leaving 19 MiB of
+// garbage per hash for the garbage collector. The areas are kept in a
+// sync.Pool: the garbage collector takes them back once the burst is over.
+// A hash whose parameters need more memory than Memory is verified in
+// memory of its own, so a kept area never grows past Memory.
 type Hasher struct {
-	areas chan *argon2.WorkArea
+	slots chan struct{}
+	areas sync.Pool
 }
 
 // NewHasher returns a Hasher that computes at most concurrent hashes at
-// once (at least 1); each keeps Memory KiB once it has been used.
+// once (at least 1).
 func NewHasher(concurrent int) *Hasher {
-	h := &Hasher{areas: make(chan *argon2.WorkArea, max(concurrent, 1))}
-	for range cap(h.areas) {
-		h.areas <- &argon2.WorkArea{}
+	return &Hasher{
+		slots: make(chan struct{}, max(concurrent, 1)),
+		areas: sync.Pool{New: func() any { return &argon2.WorkArea{} }},
 	}
-	return h
 }
 
-// take waits for a free work area, or for ctx to end.
-func (h *Hasher) take(ctx context.Context) (*argon2.WorkArea, error) {
+// run calls hash with a work area once a slot is free, or returns ctx's
+// error if it ends first.
+func (h *Hasher) run(ctx context.Context, hash func(*argon2.WorkArea)) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	select {
-	case work := <-h.areas:
-		return work, nil
+	case h.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
+	defer func() { <-h.slots }()
+	work := h.areas.Get().(*argon2.WorkArea)
+	defer h.areas.Put(work)
+	hash(work)
+	return nil
 }
 
-// Hash is the package's Hash in one of h's work areas.
-func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	work, err := h.take(ctx)
-	if err != nil {
-		return "", err
+// Hash is the package's Hash in a reused work area.
+func (h *Hasher) Hash(ctx context.Context, password string) (encoded string, err error) {
+	if runErr := h.run(ctx, func(work *argon2.WorkArea) { encoded, err = hash(work, password) }); runErr != nil {
+		return "", runErr
 	}
-	defer func() { h.areas <- work }()
-	return hash(work, password)
+	return encoded, err
 }
 
-// Verify is the package's Verify in one of h's work areas.
-func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
-	work, err := h.take(ctx)
-	if err != nil {
-		return false, err
+// Verify is the package's Verify in a reused work area.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok bool, err error) {
+	if runErr := h.run(ctx, func(work *argon2.WorkArea) { ok, err = verify(work, password, encoded) }); runErr != nil {
+		return false, runErr
 	}
-	defer func() { h.areas <- work }()
-	return verify(work, password, encoded)
+	return ok, err
 }
 
 type params struct {

@@ -44,7 +44,7 @@ type domainLogin struct {
 	byDomain  *attemptLimiter
 	byAddress *attemptLimiter
 	// hasher bounds the password checks running at once: each takes
-	// Argon2id's memory (19 MiB, kept for the next check) and a CPU for a
+	// Argon2id's memory (19 MiB, reused by the next check) and a CPU for a
 	// while.
 	hasher *domainpassword.Hasher
 
