@@ -118,11 +118,11 @@ func ExampleVerify() {
 	// false <nil>
 }
 
-// TestHasherReusesWorkAreas hashes and verifies through one Hasher with one
-// work area: every hash verifies (by the Hasher and by the package), a
-// wrong password never does, the reference vector (m=64 MiB, above the
-// kept areas' size) verifies too, and a caller whose context has ended
-// gets its error instead of a hash.
+// TestHasherReusesWorkAreas hashes and verifies through one Hasher that
+// runs one hash at a time, each in the work area of one before: every hash
+// verifies (by the Hasher and by the package), a wrong password never does,
+// the reference vector (m=64 MiB, above the kept areas' size) verifies too,
+// and a caller whose context has ended gets its error instead of a hash.
 func TestHasherReusesWorkAreas(t *testing.T) {
 	ctx := context.Background()
 	hasher := domainpassword.NewHasher(1)
