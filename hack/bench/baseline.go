@@ -103,8 +103,20 @@ func createdObject(kind, name, namespace string) client.Object {
 			Action: "Write", Note: "a baseline write", ReportingController: "baseline", ReportingInstance: "baseline",
 			Regarding: corev1.ObjectReference{Kind: "ConfigMap", Namespace: namespace, Name: name, APIVersion: "v1"}}
 	}
-	meta.Namespace = "" // the claims are cluster-scoped
+	meta.Namespace = "" // the claims, credentials and access objects are cluster-scoped
 	switch kind {
+	case "clusterroles":
+		return &rbacv1.ClusterRole{ObjectMeta: meta,
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"clientarea.dev"}, Resources: []string{"users"}, ResourceNames: []string{name}, Verbs: []string{"get"}}}}
+	case "clusterrolebindings":
+		return &rbacv1.ClusterRoleBinding{ObjectMeta: meta, RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: name + "@baseline.example"}}}
+	case "domaincredentials":
+		meta.Name += ".de"
+		return &clientareav1alpha1.DomainCredential{ObjectMeta: meta, Spec: clientareav1alpha1.DomainCredentialSpec{
+			DomainName: clientareav1alpha1.DomainName(meta.Name), Namespace: namespace, Domain: meta.Name, DomainUID: name[max(0, len(name)-36):],
+			ServiceAccount: "domain-login-" + name, PasswordSetAt: metav1.NewTime(time.Now().Truncate(time.Second)),
+			PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$YmFzZWxpbmVzYWx0$YmFzZWxpbmVrZXliYXNlbGluZWtleWJhc2VsaW5lMDA"}}
 	case "numberclaims":
 		return &clientareav1alpha1.NumberClaim{ObjectMeta: meta, Spec: clientareav1alpha1.NumberClaimSpec{Series: "baseline", Number: 1, HolderKind: "Domain",
 			HolderName: name, HolderUID: name, Event: name, ReservedAt: &metav1.Time{Time: time.Now().Truncate(time.Second)}}}

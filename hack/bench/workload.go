@@ -212,7 +212,9 @@ func domainProgress(ctx context.Context, watched client.Reader) string {
 }
 
 // neededWrites is what the operator had to write: the objects it created,
-// by kind, and one status write per object whose status it sets.
+// by kind (the per-User and per-Account ClusterRoles and bindings of the
+// client area and the domain logins' credentials among them), and one
+// status write per object whose status it sets.
 type neededWrites struct {
 	created map[string]int
 	status  map[string]int
@@ -259,6 +261,9 @@ func countNeeded(ctx context.Context, c client.Client) (neededWrites, error) {
 		count(n.created, "rolebindings", &rbacv1.RoleBindingList{}, managed),
 		count(n.created, "roles", &rbacv1.RoleList{}, managed),
 		count(n.created, "serviceaccounts", &corev1.ServiceAccountList{}, managed),
+		count(n.created, "clusterroles", &rbacv1.ClusterRoleList{}, managed),
+		count(n.created, "clusterrolebindings", &rbacv1.ClusterRoleBindingList{}, managed),
+		count(n.created, "domaincredentials", &clientareav1alpha1.DomainCredentialList{}),
 		count(n.created, "numberclaims", &clientareav1alpha1.NumberClaimList{}),
 		count(n.created, "emailclaims", &clientareav1alpha1.EmailClaimList{}),
 		count(n.created, "domainclaims", &clientareav1alpha1.DomainClaimList{}),

@@ -200,6 +200,92 @@ var _ = Describe("The operator's own privilege", func() {
 		}).Should(Satisfy(isNotFound), "the operator deleted the login's Secret")
 		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))
 	})
+
+	It("G3: though it holds `escalate` and `bind` on Roles in account namespaces and `bind` and `escalate` on every ClusterRole, the operator writes RBAC only in the shapes it keeps, and namespaced RBAC only in account namespaces", func() {
+		s := newMemberSetup()
+		operator, err := env.ClientAs(testenv.OperatorUser, testenv.OperatorGroups...)
+		Expect(err).NotTo(HaveOccurred())
+		refusedBy := func(policy string) func(error) bool {
+			return func(err error) bool { return isForbidden(err) && strings.Contains(err.Error(), policy) }
+		}
+		refused := refusedBy("clientarea-operator-namespace-rbac")
+		login := "domain-login-" + unique("probe")
+		domainRule := rbacv1.PolicyRule{APIGroups: []string{"clientarea.dev"}, Resources: []string{"domains"}, ResourceNames: []string{"probe"},
+			Verbs: []string{"get", "update", "patch"}}
+		holderRule := rbacv1.PolicyRule{APIGroups: []string{"clientarea.dev"}, Resources: []string{"contacts"}, ResourceNames: []string{"holder"},
+			Verbs: []string{"get"}}
+		role := func(namespace, name string, rules ...rbacv1.PolicyRule) *rbacv1.Role {
+			return &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Rules: rules}
+		}
+		binding := func(namespace, name, kind, roleName string, subjects ...rbacv1.Subject) *rbacv1.RoleBinding {
+			return &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: roleName}, Subjects: subjects}
+		}
+		user := func(name string) rbacv1.Subject {
+			return rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: name}
+		}
+		loginAccount := rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: login, Namespace: s.namespace}
+
+		By("a domain login's Role with a rule beyond its shape, which `escalate` lets RBAC pass, is refused")
+		// testenv waits for the mutating policies only; a validating one
+		// takes a moment to be in force too (a dry run changes nothing).
+		secrets := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}}
+		eventually(func() error {
+			return operator.Create(ctx, role(s.namespace, login, domainRule, secrets), client.DryRunAll)
+		}).Should(Satisfy(refused))
+		for name, r := range map[string]*rbacv1.Role{
+			"Secrets":             role(s.namespace, login, domainRule, holderRule, secrets),
+			"everything":          role(s.namespace, login, rbacv1.PolicyRule{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}}),
+			"every Domain":        role(s.namespace, login, rbacv1.PolicyRule{APIGroups: []string{"clientarea.dev"}, Resources: []string{"domains"}, Verbs: []string{"get"}}),
+			"deleting its Domain": role(s.namespace, login, rbacv1.PolicyRule{APIGroups: []string{"clientarea.dev"}, Resources: []string{"domains"}, ResourceNames: []string{"probe"}, Verbs: []string{"delete"}}),
+			"updating its holder": role(s.namespace, login, rbacv1.PolicyRule{APIGroups: []string{"clientarea.dev"}, Resources: []string{"contacts"}, ResourceNames: []string{"holder"}, Verbs: []string{"update"}}),
+			"another name":        role(s.namespace, "probe-"+unique("role"), domainRule, holderRule),
+		} {
+			Expect(operator.Create(ctx, r, client.DryRunAll)).To(And(Satisfy(refused),
+				MatchError(ContainSubstring("writes only domain logins' Roles"))), name)
+		}
+		Expect(operator.Create(ctx, role(s.namespace, login, domainRule, holderRule), client.DryRunAll)).To(Succeed(), "a domain login's Role as the operator writes it")
+
+		By("it binds only a domain login's Role for its ServiceAccount, an account ClusterRole for one user, and its own namespace role for itself")
+		for name, b := range map[string]*rbacv1.RoleBinding{
+			"cluster-admin for itself":                  binding(s.namespace, "probe-"+unique("rb"), "ClusterRole", "cluster-admin", user(testenv.OperatorUser)),
+			"its namespace role for someone else":       binding(s.namespace, controller.OperatorNamespaceClusterRole, "ClusterRole", controller.OperatorNamespaceClusterRole, user("someone@example.com")),
+			"the owner role for a system: name":         binding(s.namespace, "probe-"+unique("rb"), "ClusterRole", "clientarea-owner", user("system:admin")),
+			"the owner role for a group":                binding(s.namespace, "probe-"+unique("rb"), "ClusterRole", "clientarea-owner", rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:authenticated"}),
+			"the owner role for two users":              binding(s.namespace, "probe-"+unique("rb"), "ClusterRole", "clientarea-owner", user("a@example.com"), user("b@example.com")),
+			"a domain login's Role for a user":          binding(s.namespace, login, "Role", login, user("someone@example.com")),
+			"a domain login's Role for another account": binding(s.namespace, login, "Role", login, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: s.namespace}),
+			"another domain login's Role":               binding(s.namespace, login, "Role", login+"-other", loginAccount),
+			"some other Role":                           binding(s.namespace, "probe-"+unique("rb"), "Role", "probe", loginAccount),
+		} {
+			Expect(operator.Create(ctx, b, client.DryRunAll)).To(And(Satisfy(refused), MatchError(ContainSubstring("the clientarea operator binds only"))), name)
+		}
+		for name, b := range map[string]*rbacv1.RoleBinding{
+			"a domain login's":       binding(s.namespace, login, "Role", login, loginAccount),
+			"a member's":             binding(s.namespace, "probe-"+unique("rb"), "ClusterRole", controller.PermissionClusterRole(clientareav1alpha1.PermissionInvoices), user("someone@example.com")),
+			"its own namespace role": binding(s.namespace, "probe-"+unique("rb"), "ClusterRole", controller.OperatorNamespaceClusterRole, user(testenv.OperatorUser)),
+		} {
+			Expect(operator.Create(ctx, b, client.DryRunAll)).To(Succeed(), name)
+		}
+
+		By("outside account namespaces it writes no Role (RBAC) and no RoleBinding (the policy), not even of an account ClusterRole")
+		for _, namespace := range []string{"default", "kube-system", "kube-public"} {
+			Expect(operator.Create(ctx, role(namespace, login, domainRule, holderRule), client.DryRunAll)).To(Satisfy(isForbidden), "a Role in %s", namespace)
+			Expect(operator.Create(ctx, binding(namespace, "probe-"+unique("rb"), "ClusterRole", "clientarea-owner", user("someone@example.com")), client.DryRunAll)).
+				To(And(Satisfy(refused), MatchError(ContainSubstring("only in account namespaces"))), "a RoleBinding in %s", namespace)
+		}
+
+		By("cluster-wide, `bind` and `escalate` on every ClusterRole let it write only its own ClusterRoles and bindings")
+		clusterRefused := refusedBy("clientarea-operator-cluster-rbac")
+		Expect(operator.Create(ctx, clusterBinding("probe-"+unique("crb"), "cluster-admin", testenv.OperatorUser), client.DryRunAll)).To(Satisfy(clusterRefused))
+		Expect(operator.Create(ctx, clusterBinding(controller.UserAccessName(unique("g3")), "cluster-admin", "someone@example.com"), client.DryRunAll)).
+			To(Satisfy(clusterRefused), "not even under a User's name")
+		everything := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: controller.UserAccessName(unique("g3"))},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}}}}
+		Expect(operator.Create(ctx, everything, client.DryRunAll)).To(Satisfy(clusterRefused), "a User's ClusterRole granting everything")
+		everything.Name = "probe-" + unique("cr")
+		Expect(operator.Create(ctx, everything, client.DryRunAll)).To(Satisfy(clusterRefused), "a ClusterRole of another name")
+	})
 })
 
 func cellText(verbs []string) string {

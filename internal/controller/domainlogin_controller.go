@@ -119,7 +119,7 @@ func (r *domainLoginReconciler) ensure(ctx context.Context, domain *clientareav1
 	err = concurrently(
 		func() error { return r.createIfMissing(ctx, objects.serviceAccount) },
 		func() error {
-			if err := ensureRoleRules(ctx, r.Client, r.APIReader, objects.role, false); err != nil {
+			if err := ensureRoleRules(ctx, r.Client, r.APIReader, objects.role); err != nil {
 				return err
 			}
 			return r.createIfMissing(ctx, objects.binding)

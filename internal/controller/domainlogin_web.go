@@ -114,9 +114,11 @@ func parseServiceAccount(value string) (types.NamespacedName, error) {
 // WebDomainLoginsRole). It writes only when they differ (G4).
 //
 // The Role is written through OperatorNamespaceClusterRole, which holds
-// `escalate` and `bind` on this one Role name: the operator holds no
-// impersonation right itself, and RBAC lets nobody write a Role with rules
-// beyond their own, nor bind one, otherwise.
+// `escalate` and `bind` on Roles in account namespaces: the operator holds
+// no impersonation right itself, and RBAC lets nobody write a Role with
+// rules beyond their own, nor bind one, otherwise. The admission policy
+// clientarea-web-domain-logins-role holds this Role and its RoleBinding to
+// their shapes.
 type webDomainLoginsReconciler struct {
 	client.Client
 	// APIReader reads a Role or RoleBinding of this name that exists
@@ -143,7 +145,7 @@ func (r *webDomainLoginsReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: WebDomainLoginsRole, Namespace: req.Namespace, Labels: managedLabels()},
 		Rules: WebDomainLoginRules(logins)}
-	if err := ensureRoleRules(ctx, r.Client, r.APIReader, role, true); err != nil {
+	if err := ensureRoleRules(ctx, r.Client, r.APIReader, role); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, r.ensureBinding(ctx, req.Namespace)

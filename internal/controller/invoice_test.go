@@ -9,9 +9,11 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
@@ -159,6 +161,59 @@ var _ = Describe("Invoices", func() {
 		Expect(k8sClient.Update(ctx, billing)).To(Succeed())
 		waitForQuiet()
 		Expect(invoicesOf(domain)).To(ConsistOf(HaveField("Spec", invoice.Spec)))
+	})
+
+	It("I1: a period stored before its invoice is issued says Invoiced=False (InvoicePending) until the invoice exists, and is then invoiced once", func() {
+		s := newMemberSetup()
+		By("the API server refuses every invoice in the account, for a while")
+		name := unique("hold-invoices")
+		policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+				FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+				MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{"clientarea.dev"}, APIVersions: []string{"*"}, Resources: []string{"invoices"}},
+					},
+				}}},
+				Validations: []admissionregistrationv1.Validation{{
+					Expression: "object.metadata.namespace != '" + s.namespace + "'", Message: "invoices are held by this test",
+				}},
+			},
+		}
+		binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: name,
+				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}
+		create(policy)
+		create(binding)
+		DeferCleanup(func() {
+			Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, binding))).To(Succeed())
+			Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, policy))).To(Succeed())
+		})
+		probe := fixtures.Invoice(s.namespace)
+		probe.GenerateName, probe.Name = "", "inv-2026-000001"
+		eventually(func() error { return k8sClient.Create(ctx, probe, client.DryRunAll) }).Should(MatchError(ContainSubstring("invoices are held by this test")))
+
+		holder := newHolder(s.namespace, "Max Mustermann")
+		domain := newDomain(s.namespace, unique("pending")+".de", holder.Name, 1)
+		create(domain)
+		pending := func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(domain), domain)).To(Succeed())
+			g.Expect(domain.Status.Billing).To(ConsistOf(HaveField("Invoice", "")), "the registration's period, stored without its invoice")
+			g.Expect(apimeta.FindStatusCondition(domain.Status.Conditions, string(clientareav1alpha1.DomainConditionInvoiced))).
+				To(haveStatus(metav1.ConditionFalse, clientareav1alpha1.DomainReasonInvoicePending))
+		}
+		By("the registration's period is stored, and the Domain says its invoice is pending")
+		eventually(pending).Should(Succeed())
+		consistently(pending).WithTimeout(time.Second).Should(Succeed())
+		Expect(invoicesOf(domain)).To(BeEmpty())
+
+		By("once invoices may be made again, the period is invoiced, once")
+		Expect(k8sClient.Delete(ctx, binding)).To(Succeed())
+		invoiced(domain)
+		Expect(invoicesOf(domain)).To(HaveLen(1))
+		Expect(domain.Status.Billing).To(ConsistOf(HaveField("Invoice", invoicesOf(domain)[0].Name)))
 	})
 
 	It("I1, D4: a renewal is invoiced once, at the renewal price, for the period it adds", func() {

@@ -21,7 +21,9 @@ import (
 )
 
 // The ClusterRoles of config/rbac/access, which the operator binds in
-// account namespaces and may `bind` without holding their permissions (G3).
+// account namespaces without holding their permissions (G3): it holds `bind`
+// on every ClusterRole (webaccess_controller.go), and the admission policy
+// config/rbac/operator_namespace_rbac_policy.yaml lets it bind only these.
 const (
 	ownerClusterRole            = "clientarea-owner"
 	permissionClusterRolePrefix = "clientarea-permission-"
@@ -32,7 +34,6 @@ const (
 )
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=clientarea-operator-namespace;clientarea-owner;clientarea-permission-invoices;clientarea-permission-domains;clientarea-permission-contacts;clientarea-permission-members;clientarea-permission-all
 
 // PermissionClusterRole is the ClusterRole that grants one permission word (M2).
 func PermissionClusterRole(permission clientareav1alpha1.Permission) string {
@@ -142,24 +143,17 @@ func labelsContain(have, want map[string]string) bool {
 // operator's label when they drifted (a holder changed, a login came or
 // went, an edit by hand). One made a moment ago that the cache has not seen
 // yet is read past it and taken over. Nothing is written when it matches
-// (G4). escalated says that the rules are ones the operator does not hold
-// itself, which it may write only through `escalate` on the Role's name:
-// the API server authorises that by the request's name, which a create does
-// not have, so such a Role is created without rules and then given them.
-func ensureRoleRules(ctx context.Context, c client.Client, apiReader client.Reader, want *rbacv1.Role, escalated bool) error {
+// (G4). The operator holds `escalate` on Roles in account namespaces
+// (config/rbac/operator_namespace_role.yaml), so a Role is created with its
+// rules at once, whether or not the operator holds them itself.
+func ensureRoleRules(ctx context.Context, c client.Client, apiReader client.Reader, want *rbacv1.Role) error {
 	current := &rbacv1.Role{}
 	err := c.Get(ctx, client.ObjectKeyFromObject(want), current)
 	if apierrors.IsNotFound(err) {
-		current = want.DeepCopy()
-		if escalated {
-			current.Rules = nil
-		}
-		if err = c.Create(ctx, current); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err = c.Create(ctx, want.DeepCopy()); !apierrors.IsAlreadyExists(err) {
 			return err
 		}
-		if apierrors.IsAlreadyExists(err) {
-			err = apiReader.Get(ctx, client.ObjectKeyFromObject(want), current)
-		}
+		err = apiReader.Get(ctx, client.ObjectKeyFromObject(want), current)
 	}
 	if err != nil {
 		return err

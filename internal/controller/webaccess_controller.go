@@ -157,15 +157,17 @@ func WebImpersonatorRules(addresses []string) []rbacv1.PolicyRule {
 // clientarea-account-<account>) RBAC cannot narrow for create, update and
 // delete; the admission policy
 // config/rbac/operator_cluster_rbac_policy.yaml holds its writes to exactly
-// these names and shapes. It needs no `bind`: a User's ClusterRole grants
-// `get` on users and emailclaims, an Account's `get`, `update` and `patch`
-// on accounts, which the operator holds itself (it updates Accounts for
-// ownership transfers, transfer_controller.go). It needs
-// `escalate` on the impersonator role alone, since it holds no impersonation
-// right and must not: RBAC lets nobody write a role with rules beyond their
-// own otherwise.
+// these names and shapes. It holds `escalate` and `bind` on every
+// ClusterRole, held back by that policy (and, for RoleBindings, by
+// config/rbac/operator_namespace_rbac_policy.yaml) rather than by RBAC:
+// without them the API server checks every such write against everything
+// the operator may do (ConfirmNoEscalation), which lists every
+// ClusterRoleBinding of the cluster, one per User and per Account, for each
+// write: 11 % of the API server's CPU at 1,000 accounts, a quarter of it at
+// 5,000 (docs/performance.md). A create carries no name, so RBAC could not
+// narrow them to these names either.
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=escalate,resourceNames=clientarea-web-impersonator
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=escalate;bind
 // +kubebuilder:rbac:groups=clientarea.dev,resources=emailclaims,verbs=get;list;watch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=users,verbs=get;list;watch
 // +kubebuilder:rbac:groups=clientarea.dev,resources=accounts,verbs=get;list;watch;update;patch
@@ -201,10 +203,7 @@ func (r *webImpersonatorReconciler) Reconcile(ctx context.Context, _ ctrl.Reques
 	key := client.ObjectKey{Name: WebImpersonatorClusterRole}
 	err := r.Get(ctx, key, role)
 	if apierrors.IsNotFound(err) {
-		// Created without rules, then given them: `escalate` is granted on
-		// this one name, and a create request has none yet (the API server
-		// authorises escalate by the request's name).
-		role = &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: WebImpersonatorClusterRole, Labels: managedLabels()}}
+		role = &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: WebImpersonatorClusterRole, Labels: managedLabels()}, Rules: want}
 		err = r.Create(ctx, role)
 		if !apierrors.IsAlreadyExists(err) {
 			return ctrl.Result{}, err

@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
+	"time"
 
 	"clientarea.dev/clientarea-operator/internal/argon2"
 )
@@ -68,21 +68,43 @@ func hash(work *argon2.WorkArea, password string) (string, error) {
 // and reuses the work areas (Memory each) of earlier hashes, so that a burst
 // of hashes (an import of many domains, a wave of sign-ins) costs that
 // memory once per hash running at a time, instead of leaving 19 MiB of
-// garbage per hash for the garbage collector. The areas are kept in a
-// sync.Pool: the garbage collector takes them back once the burst is over.
-// A hash whose parameters need more memory than Memory is verified in
-// memory of its own, so a kept area never grows past Memory.
+// garbage per hash for the garbage collector. It keeps exactly one area per
+// hash that may run at once (a sync.Pool would keep one per CPU, and a
+// second through a garbage collection), and lets them go when no hash has
+// run for keepAreas, so that an idle manager holds none. A hash whose
+// parameters need more memory than Memory is verified in memory of its own,
+// so a kept area never grows past Memory.
 type Hasher struct {
-	slots chan struct{}
-	areas sync.Pool
+	// areas holds one entry per hash that may run at once: taking one is
+	// the right to hash, nil until an area is first needed and again once
+	// it has been let go.
+	areas chan *argon2.WorkArea
+	idle  *time.Timer
 }
+
+// keepAreas is how long the work areas are kept after the last hash.
+const keepAreas = time.Minute
 
 // NewHasher returns a Hasher that computes at most concurrent hashes at
 // once (at least 1).
 func NewHasher(concurrent int) *Hasher {
-	return &Hasher{
-		slots: make(chan struct{}, max(concurrent, 1)),
-		areas: sync.Pool{New: func() any { return &argon2.WorkArea{} }},
+	h := &Hasher{areas: make(chan *argon2.WorkArea, max(concurrent, 1))}
+	for range cap(h.areas) {
+		h.areas <- nil
+	}
+	h.idle = time.AfterFunc(keepAreas, h.release)
+	return h
+}
+
+// release lets go of the areas that no hash holds.
+func (h *Hasher) release() {
+	for range cap(h.areas) {
+		select {
+		case <-h.areas:
+			h.areas <- nil
+		default:
+			return
+		}
 	}
 }
 
@@ -92,14 +114,19 @@ func (h *Hasher) run(ctx context.Context, hash func(*argon2.WorkArea)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var work *argon2.WorkArea
 	select {
-	case h.slots <- struct{}{}:
+	case work = <-h.areas:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-h.slots }()
-	work := h.areas.Get().(*argon2.WorkArea)
-	defer h.areas.Put(work)
+	if work == nil {
+		work = &argon2.WorkArea{}
+	}
+	defer func() {
+		h.areas <- work
+		h.idle.Reset(keepAreas)
+	}()
 	hash(work)
 	return nil
 }

@@ -96,7 +96,7 @@ func Start(ctx context.Context) (*Env, error) {
 	if err := e.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "system"}}); err != nil {
 		return nil, e.stopAfter(err)
 	}
-	for _, file := range []string{"role.yaml", "role_binding.yaml", "registry_credentials_role.yaml", "operator_namespace_role.yaml", "operator_cluster_rbac_policy.yaml", "support.yaml"} {
+	for _, file := range []string{"role.yaml", "role_binding.yaml", "registry_credentials_role.yaml", "operator_namespace_role.yaml", "operator_cluster_rbac_policy.yaml", "operator_namespace_rbac_policy.yaml", "support.yaml"} {
 		if err := ApplyFile(ctx, e.Client, filepath.Join(RepoRoot(), "config", "rbac", file)); err != nil {
 			return nil, e.stopAfter(err)
 		}
