@@ -39,10 +39,17 @@ var (
 		Name: "clientarea_registry_messages_total",
 		Help: "Registry poll messages acted on and acknowledged, by kind.",
 	}, []string{"kind"})
+	// eventsDropped counts the Normal events the operator did not write, by
+	// reason: queue_full (the API server fell behind) or failed (it refused
+	// them, or failed three times).
+	eventsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "clientarea_events_dropped_total",
+		Help: "Normal events not written, by reason: queue_full or failed.",
+	}, []string{"reason"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(invoicesIssued, transfersFinished, Conflicts, billingHolds, RegistryMessages)
+	metrics.Registry.MustRegister(invoicesIssued, transfersFinished, Conflicts, billingHolds, RegistryMessages, eventsDropped)
 }
 
 const (
@@ -51,4 +58,6 @@ const (
 	conflictDomainName = "domain_name"
 	transferCompleted  = "completed"
 	transferFailed     = "failed"
+	eventDropQueueFull = "queue_full"
+	eventDropFailed    = "failed"
 )

@@ -140,7 +140,11 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	for _, c := range controllers(mgr, opts) {
+	writer := newEventWriter(mgr.GetClient(), mgr.GetScheme())
+	if err := mgr.Add(writer); err != nil {
+		return fmt.Errorf("event writer: %w", err)
+	}
+	for _, c := range controllers(mgr, opts, writer) {
 		if err := c.reconciler.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("%s controller: %w", c.name, err)
 		}
@@ -204,11 +208,14 @@ type namedController struct {
 }
 
 // controllers are the operator's controllers, one narrow concern each.
-func controllers(mgr ctrl.Manager, opts Options) []namedController {
+func controllers(mgr ctrl.Manager, opts Options, writer *eventWriter) []namedController {
 	c, apiReader := mgr.GetClient(), mgr.GetAPIReader()
 	namespaces := accountNamespaces{prefix: opts.NamespacePrefix}
-	// Each controller's recorder records a transition once (see onceRecorder).
-	recorder := func(name string) events.EventRecorder { return recordNormalEventsOnce(mgr.GetEventRecorder(name)) }
+	// Each controller's recorder records a transition once (see onceRecorder)
+	// through the event writer, and a warning through client-go's recorder.
+	recorder := func(name string) events.EventRecorder {
+		return recordNormalEventsOnce(writer.recorder(name, mgr.GetEventRecorder(name)))
+	}
 	claims := numbering.NewClaimStore(c, apiReader)
 	domainRecorder := recorder("domain-controller")
 	webServiceAccount, _ := parseServiceAccount(opts.WebServiceAccount) // validated in withDefaults
