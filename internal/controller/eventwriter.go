@@ -34,7 +34,8 @@ import (
 // cache, hence this small writer: an event is built as client-go builds it
 // (name, reference, reporting controller and instance) and created once,
 // tried again a few times if the API server fails, and dropped and counted
-// when the queue is full, as the broadcaster drops past 1,000 queued.
+// when the queue is full (the broadcaster drops past 1,000 queued too, but
+// then writes each in a goroutine of its own, however many are waiting).
 type eventWriter struct {
 	client   client.Client
 	scheme   *runtime.Scheme
@@ -44,10 +45,14 @@ type eventWriter struct {
 }
 
 const (
-	// eventQueueLength bounds the events waiting to be written.
-	eventQueueLength = 1000
-	// eventWriters is the number of events created at once.
-	eventWriters = 2
+	// eventQueueLength bounds the events waiting to be written: at about a
+	// kilobyte each, at most 10 MB while the API server falls behind, and
+	// nothing once it has caught up.
+	eventQueueLength = 10000
+	// eventWriters is the number of events created at once: as many as
+	// reconciles of one kind (--max-concurrent-reconciles' default), which
+	// kept up with 1,000 accounts converging (2 dropped half of them).
+	eventWriters = 8
 	// eventAttempts is how often an event's create is tried.
 	eventAttempts = 3
 	// maxNoteLength is the events/v1 API's limit of a note, in bytes.
