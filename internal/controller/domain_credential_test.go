@@ -23,6 +23,7 @@ import (
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/controller"
 	"clientarea.dev/clientarea-operator/internal/domainpassword"
+	"clientarea.dev/clientarea-operator/internal/fixtures"
 	"clientarea.dev/clientarea-operator/internal/testenv"
 )
 
@@ -92,6 +93,32 @@ var _ = Describe("Domain login password and the front end's domain sign-in", Ord
 		mapping, err := k8sClient.RESTMapper().RESTMapping(clientareav1alpha1.GroupVersion.WithKind("DomainCredential").GroupKind())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(mapping.Scope.Name())).To(Equal("root"))
+	})
+
+	It("W7, D5: a domain login's password, which lets it sign in, is drawn only once the front end may act as the login", func() {
+		s := newMemberSetup()
+		holder := holderContact(s.namespace, "max-mustermann", "Max Mustermann")
+		create(holder)
+		domain := fixtures.Domain(s.namespace)
+		domain.GenerateName, domain.Name = "", unique("mustermann")+".de"
+		domain.Spec.DomainName = clientareav1alpha1.DomainName(domain.Name)
+		domain.Spec.HolderRef.Name = clientareav1alpha1.ObjectName(holder.Name)
+		create(domain)
+		login := "domain-login-" + domain.Name
+
+		By("the moment its credential exists, the front end's Role names the login")
+		Eventually(func() error {
+			return k8sClient.Get(ctx, client.ObjectKey{Name: clientareav1alpha1.DomainCredentialName(domain.Name)}, &clientareav1alpha1.DomainCredential{})
+		}).WithTimeout(30 * time.Second).WithPolling(10 * time.Millisecond).Should(Succeed())
+		role := &rbacv1.Role{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: controller.WebDomainLoginsRole}, role)).To(Succeed())
+		Expect(role.Rules).To(ContainElement(And(
+			HaveField("Verbs", ConsistOf("impersonate:serviceaccount")), HaveField("ResourceNames", ContainElement(login)))))
+
+		By("and the front end, acting as the login, reads its Domain")
+		eventually(func() error {
+			return webAsLogin(s.namespace, login).Get(ctx, client.ObjectKeyFromObject(domain), &clientareav1alpha1.Domain{})
+		}).Should(Succeed())
 	})
 
 	It("D5, D7, W7: the owner and a member with Domains set a new password: a new code and hash, the old code verifies no more, passwordSetAt moves; the domain login cannot, nor can anyone lower it", func() {

@@ -3,7 +3,9 @@ package controller
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -94,7 +96,14 @@ func (r *domainLoginReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if deleting, err := accountDeleting(ctx, r.Client, domain.Namespace); err != nil || deleting {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.ensure(ctx, domain)
+	if err := r.ensure(ctx, domain); errors.Is(err, errAwaitingClientArea) {
+		// The front end's Role is written a batch period after the Domain
+		// appears; this reconcile writes nothing meanwhile.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
 }
 
 // loginName names the ServiceAccount, Role, RoleBinding and Secret of a

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -81,6 +82,11 @@ func (r *domainLoginReconciler) ensurePassword(ctx context.Context, domain *clie
 	}
 	if live.UID != domain.UID || !needsPassword(live, credential) {
 		return live.Status.LoginPasswordGeneration, nil
+	}
+	// A new password lets the login sign in: not before the front end may
+	// act as it, or the first page after a sign-in would be refused.
+	if ok, err := frontEndActsAs(ctx, r.Client, live); err != nil || !ok {
+		return 0, cmp.Or(err, errAwaitingClientArea)
 	}
 	if err := r.issuePassword(ctx, live, credential, secret); err != nil {
 		return 0, err

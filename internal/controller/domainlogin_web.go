@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -164,14 +165,17 @@ func (r *webDomainLoginsReconciler) logins(ctx context.Context, namespace string
 	if err := r.List(ctx, domains, client.InNamespace(namespace)); err != nil {
 		return logins, err
 	}
+	// Every Domain that holds its name has a login (domainlogin_controller.go),
+	// named after it: the Role names it from the start, not from the status
+	// the login writes at its end, so that the login's password (what makes
+	// a sign-in possible) is drawn only once the front end may act as it
+	// (frontEndActsAs).
 	for _, domain := range domains.Items {
-		if !domain.DeletionTimestamp.IsZero() || domain.Status.LoginServiceAccount == "" || !holdsName(&domain) {
+		if !domain.DeletionTimestamp.IsZero() || !holdsName(&domain) {
 			continue
 		}
-		logins.ServiceAccounts = append(logins.ServiceAccounts, domain.Status.LoginServiceAccount)
-		if domain.Status.AuthCodeSecret != "" {
-			logins.Secrets = append(logins.Secrets, domain.Status.AuthCodeSecret)
-		}
+		logins.ServiceAccounts = append(logins.ServiceAccounts, loginName(&domain))
+		logins.Secrets = append(logins.Secrets, loginName(&domain))
 	}
 	slices.Sort(logins.ServiceAccounts)
 	slices.Sort(logins.Secrets)
@@ -248,4 +252,28 @@ var domainLoginChange = predicate.Funcs{
 			holdsName(old) != holdsName(cur) ||
 			old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero()
 	},
+}
+
+// errAwaitingClientArea says that a login's password waits until the front
+// end's Role names the login.
+var errAwaitingClientArea = errors.New("waiting for the client area's Role to name the domain login")
+
+// frontEndActsAs tells whether the front end's Role in the Domain's
+// namespace (WebDomainLoginsRole) lets it act as the Domain's login, as
+// the operator's cache sees it.
+func frontEndActsAs(ctx context.Context, reader client.Reader, domain *clientareav1alpha1.Domain) (bool, error) {
+	role := &rbacv1.Role{}
+	err := reader.Get(ctx, client.ObjectKey{Namespace: domain.Namespace, Name: WebDomainLoginsRole}, role)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, rule := range role.Rules {
+		if slices.Contains(rule.Verbs, impersonateServiceAccount) && slices.Contains(rule.ResourceNames, loginName(domain)) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
