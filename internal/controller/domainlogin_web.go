@@ -130,8 +130,8 @@ type webDomainLoginsReconciler struct {
 	WebServiceAccount types.NamespacedName
 	// BatchPeriod is how long a Domain's change waits before the Role is
 	// brought up to date, so that the logins of a namespace's new domains
-	// (each appears twice: its ServiceAccount, then its Secret) join one
-	// write of the Role instead of one each (--status-batch-period).
+	// join one write of the Role instead of one each
+	// (--status-batch-period).
 	BatchPeriod time.Duration
 }
 
