@@ -66,7 +66,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"flag"
+	"math"
 	"os"
+	"runtime/debug"
 	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. OIDC) so that a
@@ -171,6 +173,7 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	leaveRoomOutsideGoHeap()
 
 	var tlsOpts []func(*tls.Config)
 	if !enableHTTP2 {
@@ -255,4 +258,20 @@ func registrarFromConfig(reader client.Reader, path, namespace string) (registra
 	}
 	clock := k8sclock.RealClock{}
 	return registrar.Build(reader, namespace, cfg, registrar.Builtin{Clock: clock}, clock), nil
+}
+
+// leaveRoomOutsideGoHeap lowers the Go runtime's memory limit, which the
+// Deployment sets to the container's (GOMEMLIMIT), by the memory the
+// manager maps outside the Go heap (the work area of a domain password's
+// hash, internal/argon2): the runtime counts only its own memory, the
+// container's limit all of it.
+func leaveRoomOutsideGoHeap() {
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		return // no limit set
+	}
+	outside := controller.MemoryOutsideGoHeap()
+	heapLimit := debug.SetMemoryLimit(max(limit-outside, limit/2))
+	setupLog.Info("Go memory limit lowered by what is mapped outside the Go heap", "GOMEMLIMIT", heapLimit, "outside", outside,
+		"limit", debug.SetMemoryLimit(-1))
 }

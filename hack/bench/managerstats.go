@@ -97,20 +97,57 @@ func (m *manager) idleWrites(d time.Duration, started func()) (int64, error) {
 	return after.total() - before.total(), nil
 }
 
-// peakRSS is the manager's peak resident set size (VmHWM), in bytes.
-func (m *manager) peakRSS() int64 {
+// memory is the manager's resident memory, in bytes, from
+// /proc/<pid>/status: all of it (VmRSS), its peak (VmHWM), and the two
+// parts of the resident set: anonymous memory (the Go heap, stacks, the
+// work area of a hash) and file-backed pages (the binary's own code and
+// read-only data, which the kernel may drop and read again).
+type memory struct {
+	rss, peak, anonymous, file int64
+}
+
+// memory reads the manager's resident memory now.
+func (m *manager) memory() (memory, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.process.Cmd.Process.Pid))
 	if err != nil {
-		log.Printf("reading the manager's memory: %v", err)
-		return 0
+		return memory{}, err
 	}
+	fields := map[string]*int64{}
+	var mem memory
+	fields["VmRSS:"], fields["VmHWM:"], fields["RssAnon:"], fields["RssFile:"] = &mem.rss, &mem.peak, &mem.anonymous, &mem.file
 	for line := range strings.SplitSeq(string(data), "\n") {
-		if value, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		name, value, _ := strings.Cut(line, "\t")
+		if field, ok := fields[name]; ok {
 			kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "kB")), 10, 64)
-			return kib << 10
+			*field = kib << 10
 		}
 	}
-	return 0
+	return mem, nil
+}
+
+// sampleMemory reads the manager's memory every half second until stop is
+// closed, and returns on the channel the peak of its anonymous part and the
+// file-backed part at that moment (the kernel keeps a peak of the whole
+// resident set only).
+func (m *manager) sampleMemory(stop <-chan struct{}) <-chan memory {
+	out := make(chan memory, 1)
+	go func() {
+		var peak memory
+		ticker := time.NewTicker(500 * time.Millisecond)
+		defer ticker.Stop()
+		for {
+			if mem, err := m.memory(); err == nil && mem.anonymous > peak.anonymous {
+				peak = mem
+			}
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return out
 }
 
 // profileCPU records a CPU profile of the manager's first d of work into

@@ -32,8 +32,12 @@ type result struct {
 	latencyP50         time.Duration
 	latencyP99         time.Duration
 	peakRSS            int64 // bytes
-	idleWrites         int64
-	profiles           string
+	// peakAnonymous is the highest anonymous part of the resident set
+	// sampled while converging and measuring latency and idle, and
+	// fileBacked the file-backed part at that moment (bytes).
+	peakAnonymous, fileBacked int64
+	idleWrites                int64
+	profiles                  string
 	// curve is the plain client's write rate by number of workers.
 	curve string
 	// cpu and baselineCPU are the CPUs each process used on average while
@@ -62,11 +66,11 @@ func (r *result) ideal() time.Duration {
 
 func (r *result) summary() string {
 	return fmt.Sprintf("%d accounts (%d unrelated objects): converged in %s (baseline %s, ratio %.2f; no-overhead operator %s, ratio %.2f), "+
-		"%d writes for %d needed (amplification %.2f), membership->rolebinding p50 %s p99 %s, peak RSS %d MiB, %d writes idle",
+		"%d writes for %d needed (amplification %.2f), membership->rolebinding p50 %s p99 %s, peak RSS %d MiB (anonymous at most %d MiB, file-backed %d MiB), %d writes idle",
 		r.accounts, r.unrelated, r.converge.Round(100*time.Millisecond), r.baseline.Round(100*time.Millisecond),
 		r.converge.Seconds()/r.baseline.Seconds(), r.ideal().Round(100*time.Millisecond), r.converge.Seconds()/r.ideal().Seconds(),
 		r.writes.total(), r.needed.total(), r.amplification(),
-		r.latencyP50.Round(time.Millisecond), r.latencyP99.Round(time.Millisecond), r.peakRSS>>20, r.idleWrites)
+		r.latencyP50.Round(time.Millisecond), r.latencyP99.Round(time.Millisecond), r.peakRSS>>20, r.peakAnonymous>>20, r.fileBacked>>20, r.idleWrites)
 }
 
 // runScale measures one number of accounts on a fresh control plane.
@@ -111,6 +115,8 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	}
 	log.Printf("%d accounts: creating the accounts and their objects with %d workers", accounts, opts.workers)
 	started, cpuBefore := time.Now(), cpuTimes()
+	stopSampling := make(chan struct{})
+	memorySamples := m.sampleMemory(stopSampling)
 	profileDone := m.profileCPU(filepath.Join(opts.dir, run+".cpu.pprof"), 30*time.Second)
 	converged := make(chan struct{})
 	apiserverProfileDone := profileAPIServer(env.Config, filepath.Join(opts.dir, run+".apiserver.cpu.pprof"), converged)
@@ -146,7 +152,14 @@ func runScale(ctx context.Context, opts options, accounts, unrelated int) (*resu
 	if r.idleWrites, err = measureIdle(env.Config, m, opts.idle); err != nil {
 		return nil, err
 	}
-	r.peakRSS = m.peakRSS()
+	close(stopSampling)
+	sampled := <-memorySamples
+	r.peakAnonymous, r.fileBacked = sampled.anonymous, sampled.file
+	if mem, err := m.memory(); err != nil {
+		log.Printf("reading the manager's memory: %v", err)
+	} else {
+		r.peakRSS = mem.peak
+	}
 	if err := m.saveHeapProfile(filepath.Join(opts.dir, run+".heap.pprof")); err != nil {
 		log.Printf("heap profile: %v", err)
 	}

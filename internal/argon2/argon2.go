@@ -134,6 +134,7 @@ func deriveKeyIn(work *WorkArea, mode int, password, salt, secret, data []byte, 
 	}
 	if work == nil {
 		work = &WorkArea{}
+		defer work.Free()
 	}
 	B := work.blocks(memory)
 	initBlocks(B, &h0, memory, uint32(threads))

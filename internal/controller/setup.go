@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,6 +26,7 @@ import (
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/domainpassword"
+	"clientarea.dev/clientarea-operator/internal/intern"
 	"clientarea.dev/clientarea-operator/internal/numbering"
 	"clientarea.dev/clientarea-operator/internal/registrar"
 )
@@ -85,10 +87,7 @@ var namespacePrefixPattern = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
 func CacheOptions() cache.Options {
 	managed := labels.NewSelector().Add(mustRequirement(clientareav1alpha1.ManagedByLabel, selection.Equals, clientareav1alpha1.ManagedByValue))
 	return cache.Options{
-		// The cache keeps objects without their managed fields, which the
-		// operator never reads: they are most of a small object's size
-		// (docs/performance.md, the heap by type).
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: cacheTransform(),
 		// A read of a kind the operator does not watch fails instead of
 		// quietly starting an informer that caches every object of that
 		// kind in the cluster for the rest of the process's life.
@@ -105,6 +104,39 @@ func CacheOptions() cache.Options {
 			&rbacv1.ClusterRoleBinding{}: {Label: managed},
 		},
 	}
+}
+
+// cacheTransform trims each object before the cache keeps it: without its
+// managed fields, which the operator never reads and which are most of a
+// small object's size, and with the strings it shares with other cached
+// objects (labels, namespace, owner, conditions, rules, subjects) stored
+// once (docs/performance.md, the heap by type).
+func cacheTransform() toolscache.TransformFunc {
+	stripManagedFields := cache.TransformStripManagedFields()
+	// At most 2 x 262,144 strings: at 1,000 accounts the caches share some
+	// 50,000 (3 MB); the table stays a small part of what it saves as the
+	// caches grow, and a larger cluster's table forgets what it has not
+	// seen for two generations.
+	strings := intern.NewTable(1 << 18)
+	return func(obj any) (any, error) {
+		obj, err := stripManagedFields(obj)
+		if err != nil {
+			return nil, err
+		}
+		strings.Object(obj)
+		return obj, nil
+	}
+}
+
+// passwordHashesAtOnce is how many domain passwords the manager hashes at
+// once: one, in one reused work area (docs/performance.md).
+const passwordHashesAtOnce = 1
+
+// MemoryOutsideGoHeap is the most the controllers map outside the Go heap,
+// in bytes: the work areas of the domain passwords' hashes. The Go
+// runtime's memory limit leaves room for it.
+func MemoryOutsideGoHeap() int64 {
+	return passwordHashesAtOnce * domainpassword.WorkAreaBytes
 }
 
 // mustRequirement is a label requirement made of constants, which cannot
@@ -230,7 +262,7 @@ func controllers(mgr ctrl.Manager, opts Options, writer *eventWriter) []namedCon
 		{"domain", &domainReconciler{Client: c, APIReader: apiReader, Registrar: opts.Registrar, RegistrarTimeout: opts.RegistrarTimeout,
 			Clock: opts.Clock, Recorder: domainRecorder, namespaces: namespaces,
 			invoices: &invoicer{Client: c, APIReader: apiReader, Numbers: numbering.New(claims, opts.Clock, "invoice", true), Recorder: domainRecorder}}},
-		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, Clock: opts.Clock, Hasher: domainpassword.NewHasher(1), namespaces: namespaces}},
+		{"domain login", &domainLoginReconciler{Client: c, APIReader: apiReader, Clock: opts.Clock, Hasher: domainpassword.NewHasher(passwordHashesAtOnce), namespaces: namespaces}},
 		{"web domain logins", &webDomainLoginsReconciler{Client: c, APIReader: apiReader, WebServiceAccount: webServiceAccount, BatchPeriod: opts.StatusBatchPeriod}},
 		{"price list", &priceListReconciler{Client: c}},
 		{"ownership transfer", &ownershipTransferReconciler{Client: c, Clock: opts.Clock, Recorder: recorder("ownershiptransfer-controller")}},

@@ -33,6 +33,10 @@ const (
 	KeyLength         = 32
 )
 
+// WorkAreaBytes is the memory of one hash with the parameters above (a work
+// area, mapped outside the Go heap where the system allows it).
+const WorkAreaBytes = int64(Memory) * 1024
+
 // Bounds of what Verify accepts, so that a hash with raised parameters
 // still verifies, and a malformed one cannot make it spend unbounded memory
 // or time.
@@ -100,7 +104,10 @@ func NewHasher(concurrent int) *Hasher {
 func (h *Hasher) release() {
 	for range cap(h.areas) {
 		select {
-		case <-h.areas:
+		case work := <-h.areas:
+			if work != nil {
+				work.Free()
+			}
 			h.areas <- nil
 		default:
 			return
@@ -172,11 +179,11 @@ func verify(work *argon2.WorkArea, password, encoded string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
-// areaFor is work when p fits in Memory, and otherwise (or without work) a
-// new work area for this hash alone.
+// areaFor is work when p fits in Memory, and otherwise nil: a work area
+// for this hash alone, returned when it is done.
 func areaFor(work *argon2.WorkArea, p params) *argon2.WorkArea {
-	if work == nil || p.memory > Memory {
-		return &argon2.WorkArea{}
+	if p.memory > Memory {
+		return nil
 	}
 	return work
 }
