@@ -70,6 +70,13 @@ func (r *domainLoginReconciler) ensurePassword(ctx context.Context, domain *clie
 	if err != nil || !needsPassword(domain, credential) {
 		return domain.Status.LoginPasswordGeneration, err
 	}
+	// A new password lets the login sign in: not before the front end may
+	// act as it, or the first page after a sign-in would be refused. Asked
+	// of the cache first, so that waiting for it costs the API server
+	// nothing.
+	if ok, err := frontEndActsAs(ctx, r.Client, domain); err != nil || !ok {
+		return 0, cmp.Or(err, errAwaitingClientArea)
+	}
 	// The cache may not hold this controller's own last writes yet (a
 	// credential just made, a status just recorded): decide again on what
 	// the API server holds, so that one request never draws two passwords.
@@ -82,11 +89,6 @@ func (r *domainLoginReconciler) ensurePassword(ctx context.Context, domain *clie
 	}
 	if live.UID != domain.UID || !needsPassword(live, credential) {
 		return live.Status.LoginPasswordGeneration, nil
-	}
-	// A new password lets the login sign in: not before the front end may
-	// act as it, or the first page after a sign-in would be refused.
-	if ok, err := frontEndActsAs(ctx, r.Client, live); err != nil || !ok {
-		return 0, cmp.Or(err, errAwaitingClientArea)
 	}
 	if err := r.issuePassword(ctx, live, credential, secret); err != nil {
 		return 0, err
