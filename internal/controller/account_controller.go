@@ -127,12 +127,14 @@ func (r *accountReconciler) namespaceOf(ctx context.Context, account *clientarea
 	namespace := &corev1.Namespace{}
 	err := r.Get(ctx, client.ObjectKey{Name: name}, namespace)
 	if apierrors.IsNotFound(err) {
-		// The cache holds only our namespaces: ask the API server whether
-		// someone else's exists before trying to create it.
-		err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, namespace)
-		if apierrors.IsNotFound(err) {
-			return r.createNamespace(ctx, account, name)
+		// The cache holds only our namespaces. One it does not hold is
+		// created; if it exists after all (someone else's, or ours made a
+		// moment ago and not yet in the cache), the API server's copy says
+		// whose it is. One request for a new account, not two.
+		if err = r.createNamespace(ctx, account, name); !apierrors.IsAlreadyExists(err) {
+			return err
 		}
+		err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, namespace)
 	}
 	if err != nil {
 		return err
@@ -153,9 +155,6 @@ func (r *accountReconciler) createNamespace(ctx context.Context, account *client
 		return err
 	}
 	err := r.Create(ctx, namespace)
-	if apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("namespace %s appeared while being created; checking again: %w", name, err)
-	}
 	if err == nil {
 		r.Recorder.Eventf(account, namespace, corev1.EventTypeNormal, string(clientareav1alpha1.AccountReasonNamespaceCreated), "Create", "created namespace %s", name)
 	}
