@@ -271,7 +271,8 @@ func leaveRoomOutsideGoHeap() {
 		return // no limit set
 	}
 	outside := controller.MemoryOutsideGoHeap()
-	heapLimit := debug.SetMemoryLimit(max(limit-outside, limit/2))
-	setupLog.Info("Go memory limit lowered by what is mapped outside the Go heap", "GOMEMLIMIT", heapLimit, "outside", outside,
-		"limit", debug.SetMemoryLimit(-1))
+	lowered := max(limit-outside, limit/2)
+	debug.SetMemoryLimit(lowered)
+	setupLog.Info("Go memory limit lowered by what is mapped outside the Go heap", "GOMEMLIMIT", limit, "outsideHeap", outside,
+		"goMemoryLimit", lowered)
 }
