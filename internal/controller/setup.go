@@ -117,13 +117,13 @@ func cacheTransform() toolscache.TransformFunc {
 	// 50,000 (3 MB); the table stays a small part of what it saves as the
 	// caches grow, and a larger cluster's table forgets what it has not
 	// seen for two generations.
-	strings := intern.NewTable(1 << 18)
+	shared := intern.NewTable(1 << 18)
 	return func(obj any) (any, error) {
 		obj, err := stripManagedFields(obj)
 		if err != nil {
 			return nil, err
 		}
-		strings.Object(obj)
+		shared.Object(obj)
 		return obj, nil
 	}
 }
