@@ -219,21 +219,16 @@ var _ = Describe("An account's owner edits its profile", func() {
 		}
 
 		By("changed by hand, it is restored")
-		role.Rules[0].Verbs = append(role.Rules[0].Verbs, "delete")
-		Expect(k8sClient.Update(ctx, role)).To(Succeed())
+		change(role, func(r *rbacv1.ClusterRole) { r.Rules[0].Verbs = append(r.Rules[0].Verbs, "delete") })
 		eventually(rulesOf).Should(Equal(want))
 
 		By("U1: the owner's address passes to nobody (it tries another User's): the grant goes, and comes back with the address")
 		original := s.owner.Spec.Email
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.owner), s.owner)).To(Succeed())
-		s.owner.Spec.Email = s.member.Spec.Email
-		Expect(k8sClient.Update(ctx, s.owner)).To(Succeed())
+		change(s.owner, func(u *clientareav1alpha1.User) { u.Spec.Email = s.member.Spec.Email })
 		for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{}} {
 			eventually(func() error { return k8sClient.Get(ctx, client.ObjectKey{Name: name}, obj) }).Should(Satisfy(isNotFound))
 		}
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.owner), s.owner)).To(Succeed())
-		s.owner.Spec.Email = original
-		Expect(k8sClient.Update(ctx, s.owner)).To(Succeed())
+		change(s.owner, func(u *clientareav1alpha1.User) { u.Spec.Email = original })
 		eventually(rulesOf).Should(Equal(want))
 
 		By("A8: the account is deleted: the grant goes at once")

@@ -12,7 +12,7 @@ import (
 )
 
 var _ = Describe("Aggregate status views", func() {
-	It("A6, U2, C3, G4: a burst of changes is written into an Account's members, a User's accounts and a Contact's uses once, not once per object", func() {
+	It("A6, U2, C3, G4: a burst of changes is written into an Account's members, a User's accounts and a Contact's uses in a batch (at most two writes), not once per object", func() {
 		By("an account with four member users, one of them also in two more accounts of the same owner")
 		s := newMemberSetup()
 		others := []*clientareav1alpha1.Account{newAccount(unique("second"), s.owner.Name), newAccount(unique("third"), s.owner.Name)}
@@ -73,9 +73,12 @@ var _ = Describe("Aggregate status views", func() {
 		}).Should(HaveLen(2))
 		waitForQuiet()
 
-		By("each written once for the burst (at most twice for the account: a membership may still be pending at its first write)")
+		// A batch is one status batch period long: a part of the burst that
+		// reaches the cache after it (a slow machine, a membership still
+		// pending) makes a second write, never one per object.
+		By("each written once or twice for the burst, never once per change")
 		Expect(statusWritesOf(s.account)-accountWrites).To(BeNumerically("<=", 2), "one write per membership would be 8 or more")
-		Expect(statusWritesOf(s.member)-memberWrites).To(Equal(int64(1)), "one write per membership would be 3")
-		Expect(statusWritesOf(holder)).To(Equal(int64(1)), "the contact's Ready and its two domains, in one write")
+		Expect(statusWritesOf(s.member)-memberWrites).To(BeNumerically("<=", 2), "one write per membership would be 3")
+		Expect(statusWritesOf(holder)).To(BeNumerically("<=", 2), "the contact's Ready and its two domains: one write each would be 3")
 	})
 })

@@ -39,10 +39,7 @@ var _ = Describe("Contact controller", func() {
 		consistently(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(holder), holder) }).Should(Succeed(), "not deleted while in use")
 
 		Expect(k8sClient.Delete(ctx, domain)).To(Succeed())
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(customer), customer)).To(Succeed())
-		unbilled := customer.DeepCopy()
-		unbilled.Spec.BillingContactRef = nil
-		Expect(k8sClient.Update(ctx, unbilled)).To(Succeed())
+		change(customer, func(a *clientareav1alpha1.Account) { a.Spec.BillingContactRef = nil })
 		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(holder), holder) }).Should(Satisfy(isNotFound))
 	})
 
@@ -51,11 +48,10 @@ var _ = Describe("Contact controller", func() {
 		contact := fixtures.Contact(s.namespace)
 		create(contact)
 		before := contact.Spec.DeepCopy()
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account)).To(Succeed())
-		edited := s.account.DeepCopy()
-		edited.Spec.Contact = *before.DeepCopy()
-		edited.Spec.Contact.City = "Hamburg"
-		Expect(k8sClient.Update(ctx, edited)).To(Succeed())
+		change(s.account, func(a *clientareav1alpha1.Account) {
+			a.Spec.Contact = *before.DeepCopy()
+			a.Spec.Contact.City = "Hamburg"
+		})
 		consistently(func() clientareav1alpha1.ContactDetails {
 			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(contact), contact)).To(Succeed())
 			return contact.Spec

@@ -28,10 +28,9 @@ func stateOf(domain *clientareav1alpha1.Domain) func(Gomega) clientareav1alpha1.
 // after a test moved the clock, the operator's timers still run in real time.
 func nudge(obj client.Object) {
 	GinkgoHelper()
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-	nudged := obj.DeepCopyObject().(client.Object)
-	nudged.SetLabels(map[string]string{"nudge": fmt.Sprint(time.Now().UnixNano()), clientareav1alpha1.HolderLabel: obj.GetLabels()[clientareav1alpha1.HolderLabel]})
-	Expect(k8sClient.Patch(ctx, nudged, client.MergeFrom(obj))).To(Succeed())
+	change(obj, func(o client.Object) {
+		o.SetLabels(map[string]string{"nudge": fmt.Sprint(time.Now().UnixNano()), clientareav1alpha1.HolderLabel: o.GetLabels()[clientareav1alpha1.HolderLabel]})
+	})
 }
 
 var _ = Describe("Domain controller", func() {
@@ -118,11 +117,10 @@ var _ = Describe("Domain controller", func() {
 		Expect(domain.Status.HolderName).To(Equal("Max Mustermann"), "the holder is the customer, not the agency")
 		Expect(s.account.Spec.Contact.Name).NotTo(Equal(domain.Status.HolderName))
 
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account)).To(Succeed())
-		edited := s.account.DeepCopy()
-		edited.Spec.Contact.Name = "Werbeagentur XYZ GmbH, Buchhaltung"
-		edited.Spec.Contact.City = "Hamburg"
-		Expect(k8sClient.Update(ctx, edited)).To(Succeed())
+		change(s.account, func(a *clientareav1alpha1.Account) {
+			a.Spec.Contact.Name = "Werbeagentur XYZ GmbH, Buchhaltung"
+			a.Spec.Contact.City = "Hamburg"
+		})
 		holderBefore := customer.Spec.DeepCopy()
 		domainBefore := domain.Spec.DeepCopy()
 		consistently(func(g Gomega) {

@@ -457,10 +457,7 @@ var _ = Describe("Domain login password and the front end's domain sign-in", Ord
 
 	It("W7, D5: the front end's ServiceAccount, with its own token, acting as the owner or a member with Domains, gets exactly the domain logins' Secrets; no other Secret, no list, and an Invoices member is refused by its own RBAC", func() {
 		By("the shipped impersonator role, bound to the front end's ServiceAccount as config/web binds it")
-		// The operator writes its rules meanwhile: a conflict is tried again.
-		eventually(func() error {
-			return testenv.ApplyFile(ctx, k8sClient, filepath.Join(testenv.RepoRoot(), "config", "web", "impersonator_role.yaml"))
-		}).Should(Succeed())
+		Expect(testenv.ApplyFile(ctx, k8sClient, filepath.Join(testenv.RepoRoot(), "config", "web", "impersonator_role.yaml"))).To(Succeed())
 		create(&rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: unique("test-clientarea-web")},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controller.WebImpersonatorClusterRole},

@@ -45,6 +45,31 @@ func create(obj client.Object) {
 	DeferCleanupDelete(obj)
 }
 
+// change edits obj as an administrator would by hand: it reads obj afresh,
+// applies edit and sends only the difference, as a merge patch without a
+// resourceVersion. The operator writes many of the objects the tests edit
+// (their status, most often) and may do so between the read and the write:
+// a test's edit must not fail on that conflict.
+func change[T client.Object](obj T, edit func(T)) {
+	GinkgoHelper()
+	patchEdited(obj, edit, func(p client.Patch) error { return k8sClient.Patch(ctx, obj, p) })
+}
+
+// changeStatus is change for obj's status, as a crash or a hand edit would
+// leave it.
+func changeStatus[T client.Object](obj T, edit func(T)) {
+	GinkgoHelper()
+	patchEdited(obj, edit, func(p client.Patch) error { return k8sClient.Status().Patch(ctx, obj, p) })
+}
+
+func patchEdited[T client.Object](obj T, edit func(T), send func(client.Patch) error) {
+	GinkgoHelper()
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+	before := obj.DeepCopyObject().(T)
+	edit(obj)
+	Expect(send(client.MergeFrom(before))).To(Succeed())
+}
+
 // DeferCleanupDelete deletes obj when the test ends, if it still exists.
 func DeferCleanupDelete(obj client.Object) {
 	deferCleanup(func() error { return client.IgnoreNotFound(k8sClient.Delete(ctx, obj)) })

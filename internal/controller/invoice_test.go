@@ -108,9 +108,9 @@ func billToOwnContact(s memberSetup, name string) *clientareav1alpha1.Contact {
 	billing.GenerateName, billing.Name = "", "billing"
 	billing.Spec.Name, billing.Spec.City = name, "Hamburg"
 	create(billing)
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account)).To(Succeed())
-	s.account.Spec.BillingContactRef = &clientareav1alpha1.BillingContactReference{Name: "billing"}
-	Expect(k8sClient.Update(ctx, s.account)).To(Succeed())
+	change(s.account, func(a *clientareav1alpha1.Account) {
+		a.Spec.BillingContactRef = &clientareav1alpha1.BillingContactReference{Name: "billing"}
+	})
 	eventually(condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, clientareav1alpha1.AccountConditionBillingContactResolved)).
 		Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonBillingContactFound))
 	return billing
@@ -156,9 +156,7 @@ var _ = Describe("Invoices", func() {
 		Expect(domain.Status.Billing).To(ConsistOf(HaveField("Invoice", invoice.Name)))
 
 		By("I4, C2: editing the billing contact afterwards changes no issued invoice")
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(billing), billing)).To(Succeed())
-		billing.Spec.City = "Köln"
-		Expect(k8sClient.Update(ctx, billing)).To(Succeed())
+		change(billing, func(c *clientareav1alpha1.Contact) { c.Spec.City = "Köln" })
 		waitForQuiet()
 		Expect(invoicesOf(domain)).To(ConsistOf(HaveField("Spec", invoice.Spec)))
 	})
@@ -283,9 +281,9 @@ var _ = Describe("Invoices", func() {
 		Expect(invoicesOf(ambiguous)).To(BeEmpty(), "no invoice with a price picked at random")
 
 		By("one list prices the missing TLD: the waiting domain is invoiced, then deleted")
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(second), second)).To(Succeed())
-		second.Spec.Domains = append(second.Spec.Domains, clientareav1alpha1.TLDPrice{TLD: tld, RegistrationPerYear: 3000, RenewalPerYear: 3000})
-		Expect(k8sClient.Update(ctx, second)).To(Succeed())
+		change(second, func(p *clientareav1alpha1.PriceList) {
+			p.Spec.Domains = append(p.Spec.Domains, clientareav1alpha1.TLDPrice{TLD: tld, RegistrationPerYear: 3000, RenewalPerYear: 3000})
+		})
 		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(domain), domain) }).Should(Satisfy(isNotFound))
 		Expect(invoicesOf(domain)).To(ConsistOf(HaveField("Spec.Lines", ConsistOf(HaveField("UnitPrice", clientareav1alpha1.AmountMinor(3000))))))
 
@@ -488,9 +486,7 @@ var _ = Describe("Invoices", func() {
 		Expect(invoicesOf(held)).To(BeEmpty(), "A7: never to the agency's contact")
 
 		By("the new owner bills to the account's own contact: the waiting invoice is issued to it")
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(moved), moved)).To(Succeed())
-		moved.Spec.BillingContactRef = nil
-		Expect(k8sClient.Update(ctx, moved)).To(Succeed())
+		change(moved, func(a *clientareav1alpha1.Account) { a.Spec.BillingContactRef = nil })
 		invoiced(held)
 		Expect(invoicesOf(held)).To(ConsistOf(HaveField("Spec.BillTo.Source", "account/"+moved.Name)))
 		eventually(billingContact).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonAccountContact))

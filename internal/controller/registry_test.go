@@ -333,24 +333,22 @@ var _ = Describe("Registry over EPP", func() {
 		activeAndInvoiced(domain)
 		updatesBefore := countOf(testRegistry.Commands(ourRegistrar), "domain:update")
 
-		changeDomain(domain, func(d *clientareav1alpha1.Domain) {
+		change(domain, func(d *clientareav1alpha1.Domain) {
 			d.Spec.NameServers = []clientareav1alpha1.DomainName{"ns1.new-host.example", "ns2.new-host.example", "ns3.new-host.example"}
 		})
 		eventually(func() []string { return atRegistry(domain)().NameServers }).Should(ConsistOf("ns1.new-host.example", "ns2.new-host.example", "ns3.new-host.example"))
 		waitForQuiet()
 		Expect(countOf(testRegistry.Commands(ourRegistrar), "domain:update") - updatesBefore).To(Equal(1))
 
-		holder := &clientareav1alpha1.Contact{}
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: domain.Namespace, Name: string(domain.Spec.HolderRef.Name)}, holder)).To(Succeed())
-		holder.Spec.City = "Lübeck"
-		Expect(k8sClient.Update(ctx, holder)).To(Succeed())
+		holder := &clientareav1alpha1.Contact{ObjectMeta: metav1.ObjectMeta{Namespace: domain.Namespace, Name: string(domain.Spec.HolderRef.Name)}}
+		change(holder, func(c *clientareav1alpha1.Contact) { c.Spec.City = "Lübeck" })
 		registrant := atRegistry(domain)().Registrant
 		eventually(func() string { c, _ := testRegistry.Contact(registrant); return c.City }).Should(Equal("Lübeck"))
 
 		newHolder := fixtures.Contact(s.namespace)
 		newHolder.Spec.Name = "Neue Halterin"
 		create(newHolder)
-		changeDomain(domain, func(d *clientareav1alpha1.Domain) {
+		change(domain, func(d *clientareav1alpha1.Domain) {
 			d.Spec.HolderRef.Name = clientareav1alpha1.ObjectName(newHolder.Name)
 		})
 		eventually(func() string {
@@ -385,16 +383,6 @@ var _ = Describe("Registry over EPP", func() {
 		Expect(domain.Status.State).To(Equal(clientareav1alpha1.DomainPending))
 	})
 })
-
-// changeDomain changes the Domain's spec as an administrator, with a merge
-// patch: the operator writes the Domain's status meanwhile.
-func changeDomain(domain *clientareav1alpha1.Domain, change func(*clientareav1alpha1.Domain)) {
-	GinkgoHelper()
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(domain), domain)).To(Succeed())
-	before := domain.DeepCopy()
-	change(domain)
-	Expect(k8sClient.Patch(ctx, domain, client.MergeFrom(before))).To(Succeed())
-}
 
 func toStrings[T ~string](values []T) []string {
 	out := make([]string, len(values))

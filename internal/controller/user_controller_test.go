@@ -60,6 +60,9 @@ var _ = Describe("User controller", func() {
 	})
 
 	It("U1, G1: a User that finds its address taken is told by one Warning event, and the conflict is counted once", func() {
+		// The counter is the process's: the Users of earlier specs, deleted
+		// as they end, must be done before it is read.
+		waitForQuiet()
 		suffix := unique("noted")
 		email := "noted-" + suffix + "@example.com"
 		holder, loser := newUser("holder-"+suffix, email), newUser("loser-"+suffix, email)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -84,26 +83,20 @@ func ApplyFile(ctx context.Context, c client.Client, file string) error {
 	return apply(ctx, c, objects)
 }
 
+// fieldOwner is the name the tests' applies are recorded under.
+const fieldOwner = "clientarea-testenv"
+
+// apply applies each object as `kubectl apply --server-side` does: fields the
+// manifest leaves out stay as they are (the impersonator ClusterRole ships
+// without rules, which the operator keeps), and an apply carries no
+// resourceVersion, so the operator writing the same object meanwhile is no
+// conflict.
 func apply(ctx context.Context, c client.Client, objects []*unstructured.Unstructured) error {
 	for _, obj := range objects {
-		if err := createOrUpdate(ctx, c, obj); err != nil {
+		err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()), client.FieldOwner(fieldOwner), client.ForceOwnership)
+		if err != nil {
 			return fmt.Errorf("applying %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 	}
 	return nil
-}
-
-func createOrUpdate(ctx context.Context, c client.Client, obj *unstructured.Unstructured) error {
-	err := c.Create(ctx, obj.DeepCopy())
-	if !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	existing := &unstructured.Unstructured{}
-	existing.SetGroupVersionKind(obj.GroupVersionKind())
-	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing); err != nil {
-		return err
-	}
-	obj = obj.DeepCopy()
-	obj.SetResourceVersion(existing.GetResourceVersion())
-	return c.Update(ctx, obj)
 }

@@ -240,7 +240,8 @@ func (c *cluster) newCustomer(t testing.TB, name string) (userName, address stri
 	return userName, address
 }
 
-// newAccount creates an account owned by owner and waits until it is ready.
+// newAccount creates an account owned by owner and waits until it is ready
+// and its owner may read it.
 func (c *cluster) newAccount(t testing.TB, owner, displayName string) (name, namespace string) {
 	t.Helper()
 	account := &clientareav1alpha1.Account{
@@ -261,6 +262,15 @@ func (c *cluster) newAccount(t testing.TB, owner, displayName string) (name, nam
 			return errors.New("not yet")
 		}
 		return nil
+	})
+	// The owner reads the account as himself by a ClusterRole of its own,
+	// which its own controller writes (A7): the pages need it too.
+	user := &clientareav1alpha1.User{}
+	if err := c.admin.Get(context.Background(), client.ObjectKey{Name: owner}, user); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the owner may read the account "+account.Name+" as himself", func() error {
+		return c.kube.Get(WithUser(context.Background(), string(user.Spec.Email)), client.ObjectKeyFromObject(account), &clientareav1alpha1.Account{})
 	})
 	return account.Name, account.Status.Namespace
 }
