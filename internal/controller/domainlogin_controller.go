@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -13,9 +12,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	clientareav1alpha1 "clientarea.dev/clientarea-operator/api/v1alpha1"
 	"clientarea.dev/clientarea-operator/internal/conditions"
@@ -96,13 +97,12 @@ func (r *domainLoginReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if deleting, err := accountDeleting(ctx, r.Client, domain.Namespace); err != nil || deleting {
 		return ctrl.Result{}, err
 	}
-	if err := r.ensure(ctx, domain); errors.Is(err, errAwaitingClientArea) {
-		// The front end's Role is written a batch period after the Domain
-		// appears; this reconcile writes nothing meanwhile.
-		return ctrl.Result{RequeueAfter: time.Second}, nil
-	} else if err != nil {
+	if err := r.ensure(ctx, domain); !errors.Is(err, errAwaitingClientArea) {
 		return ctrl.Result{}, err
 	}
+	// The front end's Role is written a batch period after the Domain
+	// appears; this reconcile writes nothing meanwhile, and the Role's watch
+	// (loginsNamedBy) brings the Domain back once the Role names its login.
 	return ctrl.Result{}, nil
 }
 
@@ -256,6 +256,31 @@ func (r *domainLoginReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&clientareav1alpha1.DomainCredential{}, handler.EnqueueRequestsFromMapFunc(credentialDomain)).
+		Watches(&rbacv1.Role{}, handler.EnqueueRequestsFromMapFunc(r.loginsNamedBy), builder.WithPredicates(isWebDomainLoginsRole)).
 		Named("domainlogin").
 		Complete(r)
+}
+
+// loginsNamedBy maps the front end's Role in a namespace to the Domains
+// there whose login it names and whose password is still to be drawn: a
+// password waits until the front end may act as its login
+// (errAwaitingClientArea), and this is what ends the wait.
+func (r *domainLoginReconciler) loginsNamedBy(ctx context.Context, obj client.Object) []reconcile.Request {
+	role, ok := obj.(*rbacv1.Role)
+	if !ok {
+		return nil
+	}
+	domains := &clientareav1alpha1.DomainList{}
+	if err := r.List(ctx, domains, client.InNamespace(role.Namespace)); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing the Domains of the front end's Role for a watch", "namespace", role.Namespace)
+		return nil
+	}
+	var requests []reconcile.Request
+	for i := range domains.Items {
+		domain := &domains.Items[i]
+		if passwordDue(domain) && roleActsAsLogin(role, loginName(domain)) {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(domain)})
+		}
+	}
+	return requests
 }

@@ -41,8 +41,13 @@ import (
 // needsPassword tells whether the Domain's login needs a new password pair
 // (see above). credential is nil when there is none.
 func needsPassword(domain *clientareav1alpha1.Domain, credential *clientareav1alpha1.DomainCredential) bool {
-	return domain.Status.AuthCodeSecret == "" || credential == nil || !credentialOf(credential, domain) ||
-		domain.Spec.LoginPasswordGeneration > domain.Status.LoginPasswordGeneration
+	return passwordDue(domain) || credential == nil || !credentialOf(credential, domain)
+}
+
+// passwordDue tells, from the Domain alone, that its login has no password
+// yet or that a new one was asked for.
+func passwordDue(domain *clientareav1alpha1.Domain) bool {
+	return domain.Status.AuthCodeSecret == "" || domain.Spec.LoginPasswordGeneration > domain.Status.LoginPasswordGeneration
 }
 
 // credentialOf tells whether credential belongs to this Domain (and not to

@@ -229,7 +229,7 @@ func (r *webDomainLoginsReconciler) remove(ctx context.Context, namespace string
 // gains or loses its login (batched), and at once when the Role or its
 // binding is changed by hand.
 func (r *webDomainLoginsReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	named := builder.WithPredicates(predicate.NewPredicateFuncs(func(obj client.Object) bool { return obj.GetName() == WebDomainLoginsRole }))
+	named := builder.WithPredicates(isWebDomainLoginsRole)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&rbacv1.Role{}, named).
 		Watches(&rbacv1.RoleBinding{}, handler.EnqueueRequestsFromMapFunc(itself), named).
@@ -237,6 +237,10 @@ func (r *webDomainLoginsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("web-domain-logins").
 		Complete(r)
 }
+
+// isWebDomainLoginsRole lets through the front end's Role (and RoleBinding)
+// of a namespace, WebDomainLoginsRole, and no other.
+var isWebDomainLoginsRole = predicate.NewPredicateFuncs(func(obj client.Object) bool { return obj.GetName() == WebDomainLoginsRole })
 
 // webDomainLoginsOf maps an object to its namespace's WebDomainLoginsRole.
 func webDomainLoginsOf(_ context.Context, obj client.Object) []reconcile.Request {
@@ -270,10 +274,13 @@ func frontEndActsAs(ctx context.Context, reader client.Reader, domain *clientare
 	if err != nil {
 		return false, err
 	}
-	for _, rule := range role.Rules {
-		if slices.Contains(rule.Verbs, impersonateServiceAccount) && slices.Contains(rule.ResourceNames, loginName(domain)) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return roleActsAsLogin(role, loginName(domain)), nil
+}
+
+// roleActsAsLogin tells whether the front end's Role lets it act as the
+// domain login's ServiceAccount.
+func roleActsAsLogin(role *rbacv1.Role, login string) bool {
+	return slices.ContainsFunc(role.Rules, func(rule rbacv1.PolicyRule) bool {
+		return slices.Contains(rule.Verbs, impersonateServiceAccount) && slices.Contains(rule.ResourceNames, login)
+	})
 }
