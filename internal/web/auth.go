@@ -64,6 +64,10 @@ func (a *authenticator) start(returnTo string) (*pendingLogin, string) {
 	return login, url
 }
 
+// providerTimeout bounds the calls to the OpenID provider that finish a
+// sign-in: the code's exchange and the ID token's keys.
+const providerTimeout = 15 * time.Second
+
 // errSignIn is a sign-in that did not prove an address; the page says so
 // without the details, which go to the log.
 var errSignIn = errors.New("the sign-in could not be verified")
@@ -71,6 +75,11 @@ var errSignIn = errors.New("the sign-in could not be verified")
 // finish checks the provider's answer against the pending sign-in and
 // returns the verified e-mail address, in lower case.
 func (a *authenticator) finish(ctx context.Context, query url.Values, login *pendingLogin) (string, error) {
+	// A provider that hangs must not hold the request (and its goroutine)
+	// until the browser gives up: the server's write timeout does not end
+	// a handler's context.
+	ctx, cancel := context.WithTimeout(ctx, providerTimeout)
+	defer cancel()
 	if subtle.ConstantTimeCompare([]byte(query.Get("state")), []byte(login.State)) != 1 {
 		return "", fmt.Errorf("%w: the state does not match this browser's sign-in", errSignIn)
 	}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -218,17 +219,17 @@ func (s *Server) domainSignInSubmit(w http.ResponseWriter, r *http.Request) {
 	name := normalizeDomainName(f.Get("domain"))
 	f.set("domain", name)
 	password := f.Get("password")
-	address := s.clientKey(r)
-	log := s.log.WithValues("domain", name, "client", address)
+	attempt := domainAttempt{domain: limiterKey(name), address: s.clientKey(r)}
+	log := s.log.WithValues("domain", name, "client", attempt.address)
 
-	domainOK, domainUntil := d.byDomain.allowed(name)
-	addressOK, addressUntil := d.byAddress.allowed(address)
-	if !domainOK || !addressOK {
+	if ok, domainUntil, addressUntil := d.begin(attempt); !ok {
 		d.signIns.WithLabelValues("refused").Inc()
 		log.Info("domain sign-in refused: too many failed attempts", "domainLockedUntil", domainUntil, "addressLockedUntil", addressUntil)
 		s.domainSignInFailed(w, r, f)
 		return
 	}
+	failed := false
+	defer func() { d.end(attempt, failed, log) }()
 
 	var credential *clientareav1alpha1.DomainCredential
 	if plausibleDomainName(name) {
@@ -245,23 +246,56 @@ func (s *Server) domainSignInSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := s.verifyDomainPassword(r.Context(), password, hash)
 	if !ok || credential == nil || len(password) > maxDomainPassword || name == "" {
-		s.domainSignInRefused(name, address, log)
+		failed = true
+		d.signIns.WithLabelValues("failure").Inc()
 		s.domainSignInFailed(w, r, f)
 		return
 	}
-	s.startDomainSession(w, r, credential, address, log)
+	s.startDomainSession(w, r, credential, log)
 }
 
-// domainSignInRefused counts a failed attempt against the domain and the
-// client address, and says when either is locked out.
-func (s *Server) domainSignInRefused(name, address string, log logr.Logger) {
-	d := s.domainLogins
-	d.signIns.WithLabelValues("failure").Inc()
-	if locked, until := d.byDomain.failed(name); locked {
+// domainAttempt is one sign-in attempt's keys in the two limiters.
+type domainAttempt struct{ domain, address string }
+
+// implausibleDomainKey counts every attempt with a name that no Domain can
+// have under one key: the limiter's keys stay short however long the names
+// typed.
+const implausibleDomainKey = "(not a domain name)"
+
+// limiterKey is the key a domain name is limited under.
+func limiterKey(name string) string {
+	if plausibleDomainName(name) {
+		return name
+	}
+	return implausibleDomainKey
+}
+
+// begin reserves an attempt against both the domain name and the client
+// address; when either refuses it, neither keeps it.
+func (d *domainLogin) begin(a domainAttempt) (ok bool, domainUntil, addressUntil time.Time) {
+	domainOK, domainUntil := d.byDomain.begin(a.domain)
+	addressOK, addressUntil := d.byAddress.begin(a.address)
+	if domainOK && addressOK {
+		return true, domainUntil, addressUntil
+	}
+	if domainOK {
+		d.byDomain.end(a.domain, false)
+	}
+	if addressOK {
+		d.byAddress.end(a.address, false)
+	}
+	return false, domainUntil, addressUntil
+}
+
+// end ends an attempt that begin reserved; a failure is counted against
+// the domain and the client address, and a lock-out either brings is
+// logged.
+func (d *domainLogin) end(a domainAttempt, failed bool, log logr.Logger) {
+	if locked, until := d.byDomain.end(a.domain, failed); locked {
 		d.lockouts.WithLabelValues("domain").Inc()
 		log.Info("domain sign-in locked out for the domain", "until", until)
 	}
-	if locked, until := d.byAddress.failed(address); locked {
+	if locked, until := d.byAddress.end(a.address, failed); locked {
 		d.lockouts.WithLabelValues("address").Inc()
 		log.Info("domain sign-in locked out for the client address", "until", until)
 	}
@@ -270,10 +304,8 @@ func (s *Server) domainSignInRefused(name, address string, log logr.Logger) {
 // startDomainSession signs the domain login in: a new session (a new id,
 // the old one ended) that keeps when the password was set, so that a new
 // password ends it.
-func (s *Server) startDomainSession(w http.ResponseWriter, r *http.Request, credential *clientareav1alpha1.DomainCredential,
-	address string, log logr.Logger) {
+func (s *Server) startDomainSession(w http.ResponseWriter, r *http.Request, credential *clientareav1alpha1.DomainCredential, log logr.Logger) {
 	d := s.domainLogins
-	d.byAddress.succeeded(address)
 	d.signIns.WithLabelValues("success").Inc()
 	var oldID string
 	if cookie, err := r.Cookie(domainSessionCookie); err == nil {

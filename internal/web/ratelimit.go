@@ -9,8 +9,9 @@ import (
 )
 
 // Domain sign-ins (W7) are limited per domain name and per client address:
-// at most attemptLimit failed attempts in attemptWindow each; the next one
-// is refused without checking the password, for a lock-out that doubles
+// at most attemptLimit failed attempts in attemptWindow each, attempts
+// still being checked counted with them; the next one is refused without
+// checking the password, for a lock-out that doubles
 // with every lock-out of the same key (attemptLockout, 2×, 4×, ... at most
 // attemptMaxLockout). A key that has not failed for attemptForget starts
 // over.
@@ -21,7 +22,7 @@ const (
 	attemptMaxLockout = time.Hour
 	attemptForget     = 2 * time.Hour
 	// attemptMaxKeys bounds the keys each limiter remembers: the least
-	// recently failed one is forgotten first, a locked-out one only when
+	// recently used one is forgotten first, a locked-out one only when
 	// every key is locked out.
 	attemptMaxKeys = 10_000
 )
@@ -33,7 +34,7 @@ type attemptLimiter struct {
 	clock clock.PassiveClock
 	limit int
 	max   int
-	// keys finds a key's record in order, least recently failed first.
+	// keys finds a key's record in order, least recently used first.
 	keys  map[string]*list.Element
 	order *list.List
 }
@@ -48,7 +49,10 @@ type attempts struct {
 	// lock-outs since the key last started over, for the back-off.
 	lockedUntil time.Time
 	lockouts    int
-	last        time.Time
+	// last is the time of the last failure.
+	last time.Time
+	// checking counts the attempts begun and not yet ended.
+	checking int
 }
 
 func newAttemptLimiter(clk clock.PassiveClock, limit int, maxKeys int) *attemptLimiter {
@@ -56,44 +60,46 @@ func newAttemptLimiter(clk clock.PassiveClock, limit int, maxKeys int) *attemptL
 		keys: map[string]*list.Element{}, order: list.New()}
 }
 
-// allowed says whether key may make an attempt now, and if not, until when
-// it is refused. It counts nothing.
-func (l *attemptLimiter) allowed(key string) (bool, time.Time) {
+// begin reserves an attempt of key, to be ended by end once its password
+// is checked. It is refused while key is locked out, or while its failures
+// in the window and its attempts still being checked reach the limit:
+// counting those in progress holds a burst of concurrent attempts, each
+// waiting for a slow hash, to the limit too. A refused attempt reserves
+// nothing; until says when key may try again.
+func (l *attemptLimiter) begin(key string) (ok bool, until time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e, ok := l.keys[key]
-	if !ok {
-		return true, time.Time{}
-	}
-	a := e.Value.(*attempts)
 	now := l.clock.Now()
+	a := l.record(key, now)
 	if now.Before(a.lockedUntil) {
 		return false, a.lockedUntil
 	}
 	a.prune(now)
-	if len(a.failures) >= l.limit {
+	if len(a.failures)+a.checking >= l.limit {
+		if len(a.failures) == 0 {
+			return false, now // every attempt is still being checked
+		}
 		return false, a.failures[0].Add(attemptWindow)
 	}
+	a.checking++
 	return true, time.Time{}
 }
 
-// failed counts a failed attempt of key; it says whether this failure
-// locked the key out, and until when.
-func (l *attemptLimiter) failed(key string) (bool, time.Time) {
+// end ends an attempt that begin reserved, and counts it when it failed; it
+// says whether this failure locked the key out, and until when. A success
+// forgets nothing: a client that knows one domain's password must not
+// wipe its failures at others.
+func (l *attemptLimiter) end(key string, failed bool) (bool, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
-	e, ok := l.keys[key]
-	if ok {
-		l.order.MoveToBack(e)
-	} else {
-		l.makeRoom(now)
-		e = l.order.PushBack(&attempts{key: key})
-		l.keys[key] = e
+	a := l.record(key, now)
+	a.checking = max(a.checking-1, 0)
+	if !failed {
+		return false, time.Time{}
 	}
-	a := e.Value.(*attempts)
 	if !a.last.IsZero() && now.Sub(a.last) >= attemptForget {
-		*a = attempts{key: key}
+		*a = attempts{key: key, checking: a.checking}
 	}
 	a.last = now
 	a.prune(now)
@@ -109,19 +115,25 @@ func (l *attemptLimiter) failed(key string) (bool, time.Time) {
 	return true, a.lockedUntil
 }
 
-// succeeded forgets key's failures (a client address that knew a password).
-func (l *attemptLimiter) succeeded(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if e, ok := l.keys[key]; ok {
-		l.order.Remove(e)
-		delete(l.keys, key)
+// record is key's record, made when there is none (room made for it), and
+// moved to the back of the order: the least recently used key is forgotten
+// first.
+func (l *attemptLimiter) record(key string, now time.Time) *attempts {
+	e, ok := l.keys[key]
+	if ok {
+		l.order.MoveToBack(e)
+	} else {
+		l.makeRoom(now)
+		e = l.order.PushBack(&attempts{key: key})
+		l.keys[key] = e
 	}
+	return e.Value.(*attempts)
 }
 
-// makeRoom forgets keys while there are max of them: first those that
-// have started over, then the least recently failed one that is not locked
-// out, and only when every key is locked out, the least recently failed.
+// makeRoom forgets keys while there are max of them: the least recently
+// used one that is not locked out, and only when every key is locked out,
+// the least recently used. (An attempt in progress of a forgotten key ends
+// on a new record.)
 func (l *attemptLimiter) makeRoom(now time.Time) {
 	for l.order.Len() >= l.max {
 		oldest := l.order.Front()
