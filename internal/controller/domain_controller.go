@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
@@ -191,7 +192,13 @@ func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctr
 		return ctrl.Result{}, nil // the last invoice, or the deletion at the registry, first
 	}
 	claim := &clientareav1alpha1.DomainClaim{}
-	err := r.Get(ctx, client.ObjectKey{Name: domainNameOf(domain)}, claim)
+	key := client.ObjectKey{Name: domainNameOf(domain)}
+	err := r.Get(ctx, key, claim)
+	if apierrors.IsNotFound(err) || (err == nil && claim.Spec.UID != string(domain.UID)) {
+		// The cache may not hold the claim this Domain made a moment ago;
+		// one left behind would keep the name from every later Domain.
+		err = r.APIReader.Get(ctx, key, claim)
+	}
 	if err == nil && claim.Spec.UID == string(domain.UID) {
 		err = releaseClaim(ctx, r.Client, claim)
 	}

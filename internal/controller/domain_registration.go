@@ -44,13 +44,13 @@ func (r *domainReconciler) register(ctx context.Context, s *domainScope) (ctrl.R
 	if err := r.adoptLiveRegistration(ctx, domain); err != nil || domain.Status.RegisteredAt != nil {
 		return ctrl.Result{}, err
 	}
-	if transferRejected(domain) {
-		return ctrl.Result{}, nil // a refused transfer code is not tried again
+	if transferRejected(domain) || registrationRefused(domain) {
+		return ctrl.Result{}, nil // what the registry refused is not asked again
 	}
-	want := wantedAtRegistry(domain, s.holder)
+	want, wasPending := wantedAtRegistry(domain, s.holder), registryPending(domain)
 	registration, err := r.callRegistrar(ctx, func(ctx context.Context) (registrar.Registration, error) {
 		switch {
-		case registryPending(domain):
+		case wasPending:
 			return r.pendingOutcome(ctx, domain)
 		case domain.Spec.TransferIn != nil:
 			// A transfer adds one year, whatever the period of the renewals.
@@ -67,12 +67,19 @@ func (r *domainReconciler) register(ctx context.Context, s *domainScope) (ctrl.R
 	if registration.Pending {
 		return r.registrationPending(domain), nil
 	}
-	r.registered(domain, registration, want)
+	if wasPending {
+		// Only asked how it ended: the registrar lock, which a pending
+		// registration could not take, is sent by syncRegistry.
+		r.registered(domain, registration, nil)
+	} else {
+		r.registered(domain, registration, &want)
+	}
 	return ctrl.Result{}, nil
 }
 
-// registered records a completed registration or transfer and its billable period.
-func (r *domainReconciler) registered(domain *clientareav1alpha1.Domain, registration registrar.Registration, synced registrar.Domain) {
+// registered records a completed registration or transfer and its billable
+// period; synced is what the registration sent along, if anything.
+func (r *domainReconciler) registered(domain *clientareav1alpha1.Domain, registration registrar.Registration, synced *registrar.Domain) {
 	registeredAt := registration.RegisteredAt
 	if registeredAt.IsZero() {
 		registeredAt = r.Clock.Now().UTC().Truncate(time.Second)
@@ -88,8 +95,8 @@ func (r *domainReconciler) registered(domain *clientareav1alpha1.Domain, registr
 		// syncRegistry then replaces.
 		event, reason, how = clientareav1alpha1.EventDomainTransfer, clientareav1alpha1.DomainReasonTransferred, "transferred in, registered"
 		start, years = metav1.Time{Time: registration.ExpiresAt.AddDate(-1, 0, 0)}, 1
-	} else {
-		registryStatus(domain).SyncedDigest = syncDigest(synced) // sent with the registration
+	} else if synced != nil {
+		registryStatus(domain).SyncedDigest = syncDigest(*synced) // sent with the registration
 	}
 	recordPeriod(domain, event, start, *domain.Status.ExpiresAt, years)
 	conditions.SetNoted(r.Recorder, domain, clientareav1alpha1.DomainConditionRegistered, metav1.ConditionTrue, reason,
@@ -145,8 +152,9 @@ func (r *domainReconciler) registrationFailed(domain *clientareav1alpha1.Domain,
 		conditions.Set(domain, clientareav1alpha1.DomainConditionRegistered, metav1.ConditionFalse, clientareav1alpha1.DomainReasonNameTaken, err.Error())
 		return ctrl.Result{}, nil
 	case registrar.ReasonRefused:
-		// Not tried again until the Domain or its holder changes: the
-		// registry would refuse the same command again.
+		// Not tried again until the Domain changes (registrationRefused,
+		// transferRejected): the registry would refuse the same command
+		// again.
 		reason := clientareav1alpha1.DomainReasonRegistryRefused
 		if domain.Spec.TransferIn != nil {
 			reason = clientareav1alpha1.DomainReasonTransferRejected
@@ -173,6 +181,17 @@ func registryPending(domain *clientareav1alpha1.Domain) bool {
 func transferRejected(domain *clientareav1alpha1.Domain) bool {
 	c := conditions.Get(domain, clientareav1alpha1.DomainConditionRegistered)
 	return domain.Spec.TransferIn != nil && c != nil && c.Reason == string(clientareav1alpha1.DomainReasonTransferRejected)
+}
+
+// registrationRefused tells whether the registry refused this Domain's
+// registration, directly or when it ended a pending one, since the spec
+// last changed: asked again, it would refuse again (and a pending one
+// might be applied for, and rejected, for ever). A change of the Domain
+// tries again.
+func registrationRefused(domain *clientareav1alpha1.Domain) bool {
+	c := conditions.Get(domain, clientareav1alpha1.DomainConditionRegistered)
+	return domain.Spec.TransferIn == nil && c != nil && c.Reason == string(clientareav1alpha1.DomainReasonRegistryRefused) &&
+		c.ObservedGeneration == domain.Generation
 }
 
 // renew renews a registered domain when its renewal is due and auto-renew

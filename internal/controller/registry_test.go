@@ -192,6 +192,39 @@ var _ = Describe("Registry over EPP", func() {
 		eventually(func() []string { return testRegistry.PollQueue(ourRegistrar) }).Should(BeEmpty(), "acknowledged")
 		Expect(invoicesOf(domain)).To(HaveLen(1))
 		Expect(atRegistry(domain)().Creates).To(Equal(1))
+		eventually(func() []string { return atRegistry(domain)().Statuses }).Should(ContainElement("clientTransferProhibited"),
+			"R1: the registrar lock, which a pending registration cannot take, is set once it completes")
+	})
+
+	It("R3: a pending registration the registry rejects says so and is not applied for again until the Domain changes", func() {
+		s := newMemberSetup()
+		domain := euDomain(s, "rejected")
+		name := string(domain.Spec.DomainName)
+		// Every create stays pending: a Domain that applied again would be
+		// pending again, and rejected again, for ever.
+		testRegistry.SetPendingCreates(true)
+		DeferCleanup(testRegistry.SetPendingCreates, false)
+		create(domain)
+		eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationPending)))
+		creates := func() int {
+			return len(slices.DeleteFunc(testRegistry.Charges(ourRegistrar), func(c eppregistry.Charge) bool { return c.Domain != name || c.Op != "create" }))
+		}
+		Expect(creates()).To(Equal(1))
+
+		testRegistry.ResolvePendingCreate(name, false)
+		eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistryRefused)))
+		Expect(domain.Status.State).To(Equal(clientareav1alpha1.DomainPending))
+		waitForQuiet()
+		consistently(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistryRefused)))
+		Expect(creates()).To(Equal(1), "not applied for again")
+		Expect(invoicesOf(domain)).To(BeEmpty())
+
+		By("the Domain changes: it applies again")
+		change(domain, func(d *clientareav1alpha1.Domain) {
+			d.Spec.NameServers = []clientareav1alpha1.DomainName{"ns1.other-host.example", "ns2.other-host.example"}
+		})
+		eventually(creates).Should(Equal(2))
+		eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationPending)))
 	})
 
 	It("R4, I1: a transfer in with the old registrar's code waits for it, completes through the poll queue and is invoiced once at the transfer price", func() {
@@ -259,11 +292,7 @@ var _ = Describe("Registry over EPP", func() {
 			Expect(err.Error()).To(ContainSubstring("only the owner"))
 		}
 
-		owner, err := env.ClientAs(string(s.owner.Spec.Email))
-		Expect(err).NotTo(HaveOccurred())
-		eventually(func() error { // the owner's access to the Account, which the policy asks about, is in place
-			return owner.Get(ctx, client.ObjectKeyFromObject(s.account), &clientareav1alpha1.Account{})
-		}).Should(Succeed())
+		owner := accountOwner(s)
 		Expect(owner.Get(ctx, client.ObjectKeyFromObject(domain), domain)).To(Succeed())
 		before := domain.DeepCopy()
 		domain.Spec.RegistrarLock, domain.Spec.TransferCodeGeneration = ptr.To(false), 1
@@ -293,6 +322,41 @@ var _ = Describe("Registry over EPP", func() {
 		Expect(registeredReason(domain)(Default)).To(Equal(string(clientareav1alpha1.DomainReasonTransferredAway)))
 		Expect(atRegistry(domain)().Sponsor).To(Equal(otherRegistrar))
 		eventually(func() []string { return testRegistry.PollQueue(ourRegistrar) }).Should(BeEmpty())
+	})
+
+	It("R4, G4: a transfer code the registry refuses says so and is tried again with back-off, its status not written in a loop", func() {
+		s := newMemberSetup()
+		domain := euDomain(s, "prohibited")
+		create(domain)
+		activeAndInvoiced(domain)
+		name := string(domain.Spec.DomainName)
+		testRegistry.SetDomainStatus(name, "serverUpdateProhibited", true)
+
+		owner := accountOwner(s)
+		Expect(owner.Get(ctx, client.ObjectKeyFromObject(domain), domain)).To(Succeed())
+		writes := statusWritesOf(domain)
+		updates := countOf(testRegistry.Commands(ourRegistrar), "domain:update")
+		asked := domain.DeepCopy()
+		asked.Spec.TransferCodeGeneration = 1
+		Expect(owner.Patch(ctx, asked, client.MergeFrom(domain))).To(Succeed())
+		synced := condition(domain, func() []metav1.Condition { return domain.Status.Conditions }, clientareav1alpha1.DomainConditionRegistrySynced)
+		eventually(synced).Should(haveStatus(metav1.ConditionFalse, clientareav1alpha1.DomainReasonRegistryRefused))
+
+		// Each try sets the condition True (the name servers are in sync)
+		// and then False again (the code is not): no transition, so the
+		// failure is written once, not once per try.
+		Consistently(func() int64 { return statusWritesOf(domain) - writes }).
+			WithTimeout(5 * time.Second).WithPolling(100 * time.Millisecond).Should(BeNumerically("<=", 3))
+		Expect(countOf(testRegistry.Commands(ourRegistrar), "domain:update")-updates).To(BeNumerically("<=", 15), "back-off, not a loop")
+
+		By("the registry allows updates again: the code is set")
+		testRegistry.SetDomainStatus(name, "serverUpdateProhibited", false)
+		Eventually(func(g Gomega) int32 {
+			stateOf(domain)(g)
+			g.Expect(domain.Status.Registry).NotTo(BeNil())
+			return domain.Status.Registry.TransferCodeGeneration
+		}).WithTimeout(60 * time.Second).Should(BeEquivalentTo(1))
+		eventually(synced).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.DomainReasonSynced))
 	})
 
 	It("R4, I1: a domain without auto-renew is deleted at the registry at expiry, inside its grace period: the registry refunds its auto-renewal and nothing more is invoiced", func() {
@@ -390,6 +454,19 @@ func toStrings[T ~string](values []T) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+// accountOwner is the account's owner, acting as themselves, once the
+// owner's access to the Account (which the Domain policies ask about) is
+// in place.
+func accountOwner(s memberSetup) client.Client {
+	GinkgoHelper()
+	owner, err := env.ClientAs(string(s.owner.Spec.Email))
+	Expect(err).NotTo(HaveOccurred())
+	eventually(func() error {
+		return owner.Get(ctx, client.ObjectKeyFromObject(s.account), &clientareav1alpha1.Account{})
+	}).Should(Succeed())
+	return owner
 }
 
 func countOf(values []string, value string) int {

@@ -180,6 +180,12 @@ func (r *ownershipTransferReconciler) settlePreviousOwner(ctx context.Context, s
 	previous := transfer.Status.PreviousOwner
 	keep := boundedName(previousOwnerMembershipPrefix, previous)
 	remove := transfer.Spec.PreviousOwner == clientareav1alpha1.PreviousOwnerRemove
+	if account.Status.Namespace == "" {
+		// A transfer resumed after a crash does not check the account
+		// again, and a list in namespace "" is a list in every namespace:
+		// the previous owner's Memberships in other accounts must stay.
+		return ctrl.Result{}, fmt.Errorf("account %s has no namespace (yet) to settle its previous owner in", account.Name)
+	}
 	memberships := &clientareav1alpha1.MembershipList{}
 	if err := r.List(ctx, memberships, client.InNamespace(account.Status.Namespace), client.MatchingFields{indexMembershipUser: previous}); err != nil {
 		return ctrl.Result{}, err

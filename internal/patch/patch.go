@@ -133,6 +133,7 @@ func (h *Helper) Patch(ctx context.Context, obj client.Object, opts ...Option) e
 			return err
 		}
 	}
+	keepTransitionTimes(h.base, obj)
 	if h.statusChanged(obj) {
 		if err := h.patchStatus(ctx, obj, o); err != nil {
 			return err
@@ -400,6 +401,32 @@ func applyStatusChanges(latest, base, obj client.Object) {
 			continue
 		}
 		l.Field(i).Set(o.Field(i))
+	}
+}
+
+// keepTransitionTimes gives each condition of obj whose status is the one
+// it had in base base's lastTransitionTime. A condition set one way and
+// back within one reconcile (one phase says True, a later one False, as
+// before) made no transition; its new time alone would make a status
+// write, and the write an event that brings the object back at once,
+// past the error's back-off: a write loop.
+func keepTransitionTimes(base, obj client.Object) {
+	o, ok := statusOf(obj)
+	if !ok {
+		return
+	}
+	b, _ := statusOf(base)
+	for i := range o.NumField() {
+		conditions, ok := o.Field(i).Interface().([]metav1.Condition)
+		if !o.Type().Field(i).IsExported() || !ok {
+			continue
+		}
+		before := b.Field(i).Interface().([]metav1.Condition)
+		for j := range conditions {
+			if was := find(before, conditions[j].Type); was != nil && was.Status == conditions[j].Status {
+				conditions[j].LastTransitionTime = was.LastTransitionTime
+			}
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -193,6 +194,43 @@ func TestUnchangedObjectSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectWrites(t, r)
+}
+
+// G4: a condition set one way and back within one reconcile (a phase sets
+// it True, a later one False, as it was) made no transition and is not
+// written: its new lastTransitionTime alone would make a write, and the
+// write an event that brings the object back at once, a write loop.
+func TestConditionSetAndSetBackSendsNothing(t *testing.T) {
+	ctx := context.Background()
+	c, r := countingClient(t)
+	contact := newContact(t)
+	unused := func() {
+		conditions.Set(contact, clientareav1alpha1.ContactConditionInUse, metav1.ConditionFalse, clientareav1alpha1.ContactReasonUnused, "not used")
+	}
+	unused()
+	if err := patch.NewHelper(contact, c).Patch(ctx, contact); err != nil {
+		t.Fatal(err)
+	}
+	r.reset()
+	time.Sleep(1100 * time.Millisecond) // a later second: the API server keeps whole seconds
+	helper := patch.NewHelper(contact, c)
+	setInUse(contact, "billed to")
+	unused()
+	if err := helper.Patch(ctx, contact); err != nil {
+		t.Fatal(err)
+	}
+	expectWrites(t, r)
+
+	// A real transition is written, with its new time.
+	before := conditions.Get(contact, clientareav1alpha1.ContactConditionInUse).LastTransitionTime
+	setInUse(contact, "billed to")
+	if err := helper.Patch(ctx, contact); err != nil {
+		t.Fatal(err)
+	}
+	expectWrites(t, r, "patch status")
+	if after := conditions.Get(contact, clientareav1alpha1.ContactConditionInUse).LastTransitionTime; !after.After(before.Time) {
+		t.Errorf("a transition's lastTransitionTime %v, want after %v", after, before)
+	}
 }
 
 func TestStatusAndMetadataInOnePatch(t *testing.T) {
