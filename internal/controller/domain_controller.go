@@ -191,22 +191,37 @@ func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctr
 	if billingHeld(domain) || heldAtRegistry(domain) {
 		return ctrl.Result{}, nil // the last invoice, or the deletion at the registry, first
 	}
+	claim, err := r.ownClaim(ctx, domain)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if claim != nil && registrationUncertain(domain) {
+		return ctrl.Result{}, nil // deleted at the registry first (deleteAtRegistry)
+	}
+	if claim != nil {
+		if err := releaseClaim(ctx, r.Client, claim); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	controllerutil.RemoveFinalizer(domain, domainFinalizer)
+	return ctrl.Result{}, nil
+}
+
+// ownClaim is the DomainClaim of the Domain's name if it is this Domain's,
+// else nil. The cache may not hold a claim made a moment ago: where it
+// shows none of this Domain's, the API server is asked (a claim left
+// behind would keep the name from every later Domain).
+func (r *domainReconciler) ownClaim(ctx context.Context, domain *clientareav1alpha1.Domain) (*clientareav1alpha1.DomainClaim, error) {
 	claim := &clientareav1alpha1.DomainClaim{}
 	key := client.ObjectKey{Name: domainNameOf(domain)}
 	err := r.Get(ctx, key, claim)
 	if apierrors.IsNotFound(err) || (err == nil && claim.Spec.UID != string(domain.UID)) {
-		// The cache may not hold the claim this Domain made a moment ago;
-		// one left behind would keep the name from every later Domain.
 		err = r.APIReader.Get(ctx, key, claim)
 	}
-	if err == nil && claim.Spec.UID == string(domain.UID) {
-		err = releaseClaim(ctx, r.Client, claim)
+	if err != nil || claim.Spec.UID != string(domain.UID) {
+		return nil, client.IgnoreNotFound(err)
 	}
-	if client.IgnoreNotFound(err) != nil {
-		return ctrl.Result{}, err
-	}
-	controllerutil.RemoveFinalizer(domain, domainFinalizer)
-	return ctrl.Result{}, nil
+	return claim, nil
 }
 
 // heldAtRegistryByOthers tells whether the registry refused the name because

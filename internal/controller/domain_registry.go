@@ -141,7 +141,9 @@ func (r *domainReconciler) issueTransferCode(ctx context.Context, s *domainScope
 		return ctrl.Result{}, err
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: boundedName(domain.Name, "transfer-code"), Namespace: domain.Namespace, Labels: managedLabels()},
+		// A prefix no other Secret of the operator's has: a suffix could
+		// meet another Domain's "domain-login-<name>".
+		ObjectMeta: metav1.ObjectMeta{Name: boundedName("transfer-code", domain.Name), Namespace: domain.Namespace, Labels: managedLabels()},
 		StringData: map[string]string{TransferCodeKey: code},
 	}
 	if err := controllerutil.SetControllerReference(domain, secret, r.Scheme()); err != nil {
@@ -196,17 +198,57 @@ func heldAtRegistry(domain *clientareav1alpha1.Domain) bool {
 	return active(domain) || (domain.Spec.TransferIn == nil && registryPending(domain))
 }
 
+// registrationUncertain tells whether the registry may hold a registration
+// of this Domain that its status does not record: a create may have been
+// sent (its answer lost, or the operator stopped before writing it down)
+// and nothing says that the registry refused it or never got it.
+func registrationUncertain(domain *clientareav1alpha1.Domain) bool {
+	if domain.Spec.TransferIn != nil || domain.Status.RegisteredAt != nil {
+		return false
+	}
+	c := conditions.Get(domain, clientareav1alpha1.DomainConditionRegistered)
+	if c == nil {
+		return true
+	}
+	switch clientareav1alpha1.DomainConditionReason(c.Reason) {
+	case clientareav1alpha1.DomainReasonNameTaken, clientareav1alpha1.DomainReasonRegistryRefused,
+		clientareav1alpha1.DomainReasonRegistryLoginFailed, clientareav1alpha1.DomainReasonNoRegistry,
+		clientareav1alpha1.DomainReasonDeletedAtRegistry:
+		return false
+	}
+	return true
+}
+
 // deleteAtRegistry deletes the registration of a Domain being deleted,
 // once its last period is invoiced: the provider would otherwise pay the
 // registry's auto-renewal with nobody to invoice (R4). A registration the
 // registry has yet to complete is deleted too (a registry that refuses to
 // delete it before then is asked again).
+//
+// A Domain that claimed its name and whose registration is uncertain
+// (registrationUncertain) deletes it too: the registry may hold one that
+// was never recorded, which nobody would invoice. Its claim says that it
+// held the name, where its status may not (the write that would have said
+// so was lost); a delete of a name the registry does not hold for the
+// provider changes nothing.
 func (r *domainReconciler) deleteAtRegistry(ctx context.Context, s *domainScope) (ctrl.Result, error) {
 	domain := s.domain
-	if billingHeld(domain) || !heldAtRegistry(domain) {
+	if billingHeld(domain) {
 		return ctrl.Result{}, nil
 	}
-	if err := r.callRegistrarOnly(ctx, func(ctx context.Context) error { return r.Registrar.Delete(ctx, domain.Status.DomainName) }); err != nil {
+	if !heldAtRegistry(domain) {
+		if !registrationUncertain(domain) {
+			return ctrl.Result{}, nil
+		}
+		if claim, err := r.ownClaim(ctx, domain); err != nil || claim == nil {
+			return ctrl.Result{}, err
+		}
+	}
+	err := r.callRegistrarOnly(ctx, func(ctx context.Context) error { return r.Registrar.Delete(ctx, domainNameOf(domain)) })
+	if registrar.ReasonOf(err) == registrar.ReasonNoRegistry && !active(domain) {
+		err = nil // no registry serves the name (any more): none holds it
+	}
+	if err != nil {
 		conditions.SetNoted(r.Recorder, domain, clientareav1alpha1.DomainConditionRegistered, metav1.ConditionTrue, registryReason(err),
 			"the Domain is being deleted, but the registry has not deleted it yet: "+err.Error(), corev1.EventTypeWarning)
 		return ctrl.Result{}, fmt.Errorf("deleting %s at the registry: %w", domain.Status.DomainName, err)
