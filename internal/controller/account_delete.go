@@ -49,13 +49,14 @@ func (r *accountReconciler) revokeAndRelease(ctx context.Context, s *accountScop
 	if err := r.revokeAll(ctx, ns.Name); err != nil {
 		return ctrl.Result{}, err
 	}
-	active, err := r.activeDomains(ctx, ns.Name)
+	unsettled, err := r.domainsToSettle(ctx, ns.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if len(active) > 0 {
+	if len(unsettled) > 0 {
 		conditions.Set(account, clientareav1alpha1.AccountConditionDeleting, metav1.ConditionTrue, clientareav1alpha1.AccountReasonActiveDomains,
-			"access is revoked; the account is deleted once its active domains are gone: "+strings.Join(active, ", "))
+			"access is revoked; the account is deleted once these domains (registered, pending at the registry or not yet invoiced) are gone: "+
+				strings.Join(unsettled, ", "))
 		return ctrl.Result{}, nil // the Domain watch brings us back
 	}
 	if err := r.archiveIfInvoices(ctx, account, ns); err != nil {
@@ -94,19 +95,25 @@ func (r *accountReconciler) revokeAll(ctx context.Context, namespace string) err
 // notOperatorGrant selects every RoleBinding but the operator's own.
 var notOperatorGrant = mustRequirement(clientareav1alpha1.GrantLabel, selection.NotEquals, clientareav1alpha1.GrantOperator)
 
-func (r *accountReconciler) activeDomains(ctx context.Context, namespace string) ([]string, error) {
+// domainsToSettle are the Domains a deleted account waits for (A8): those
+// registered, those the registry has yet to complete, and those with a
+// period not yet invoiced. Each of them still has something to invoice to
+// the account, or to delete at the registry on its behalf; deleted with the
+// namespace after the account, they would wait for it for ever.
+func (r *accountReconciler) domainsToSettle(ctx context.Context, namespace string) ([]string, error) {
 	domains := &clientareav1alpha1.DomainList{}
 	if err := r.List(ctx, domains, client.InNamespace(namespace)); err != nil {
 		return nil, err
 	}
-	var active []string
-	for _, domain := range domains.Items {
-		if domain.Status.State == clientareav1alpha1.DomainActive {
-			active = append(active, domain.Name)
+	var unsettled []string
+	for i := range domains.Items {
+		domain := &domains.Items[i]
+		if domain.Status.State == clientareav1alpha1.DomainActive || registryPending(domain) || billingHeld(domain) {
+			unsettled = append(unsettled, domain.Name)
 		}
 	}
-	slices.Sort(active)
-	return active, nil
+	slices.Sort(unsettled)
+	return unsettled, nil
 }
 
 // archiveIfInvoices releases a namespace that holds invoices from the

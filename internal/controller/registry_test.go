@@ -220,6 +220,28 @@ var _ = Describe("Registry over EPP", func() {
 			"R1: the registrar lock, which a pending registration cannot take, is set once it completes")
 	})
 
+	It("A8, R3: an account whose domain the registry has yet to complete is not deleted until that domain is gone", func() {
+		s := newMemberSetup()
+		domain := euDomain(s, "unsettled")
+		name := string(domain.Spec.DomainName)
+		testRegistry.SetPendingCreates(true)
+		DeferCleanup(testRegistry.SetPendingCreates, false)
+		create(domain)
+		eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationPending)))
+
+		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
+		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, clientareav1alpha1.AccountConditionDeleting)
+		eventually(deleting).Should(haveStatus(metav1.ConditionTrue, clientareav1alpha1.AccountReasonActiveDomains))
+		Expect(deleting(Default).Message).To(ContainSubstring(domain.Name))
+
+		By("the domain is deleted, and the registry rejects its registration: the account goes")
+		Expect(k8sClient.Delete(ctx, domain)).To(Succeed())
+		testRegistry.ResolvePendingCreate(name, false)
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(domain), domain) }).Should(Satisfy(isNotFound))
+		eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(s.account), s.account) }).Should(Satisfy(isNotFound))
+		Expect(invoicesOf(domain)).To(BeEmpty())
+	})
+
 	It("R3: a pending registration the registry rejects says so and is not applied for again until the Domain changes", func() {
 		s := newMemberSetup()
 		domain := euDomain(s, "rejected")
