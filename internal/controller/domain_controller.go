@@ -58,6 +58,10 @@ type domainScope struct {
 	holder *clientareav1alpha1.Contact
 	// message is the registry message this reconcile acts on, if any (R3).
 	message *registrar.Message
+	// claim is the Domain's own DomainClaim (nil: none of its own), once
+	// ownClaim read it in this reconcile; claimRead says that it did.
+	claim     *clientareav1alpha1.DomainClaim
+	claimRead bool
 }
 
 // +kubebuilder:rbac:groups=clientarea.dev,resources=domains,verbs=get;list;watch;update;patch
@@ -191,7 +195,7 @@ func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctr
 	if billingHeld(domain) || heldAtRegistry(domain) {
 		return ctrl.Result{}, nil // the last invoice, or the deletion at the registry, first
 	}
-	claim, err := r.ownClaim(ctx, domain)
+	claim, err := r.ownClaim(ctx, s)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -208,20 +212,29 @@ func (r *domainReconciler) releaseName(ctx context.Context, s *domainScope) (ctr
 }
 
 // ownClaim is the DomainClaim of the Domain's name if it is this Domain's,
-// else nil. The cache may not hold a claim made a moment ago: where it
-// shows none of this Domain's, the API server is asked (a claim left
-// behind would keep the name from every later Domain).
-func (r *domainReconciler) ownClaim(ctx context.Context, domain *clientareav1alpha1.Domain) (*clientareav1alpha1.DomainClaim, error) {
+// else nil, read once per reconcile (deleteAtRegistry and releaseName both
+// ask). The cache may not hold a claim made a moment ago: where it shows
+// none of this Domain's, the API server is asked (a claim left behind
+// would keep the name from every later Domain).
+func (r *domainReconciler) ownClaim(ctx context.Context, s *domainScope) (*clientareav1alpha1.DomainClaim, error) {
+	if s.claimRead {
+		return s.claim, nil
+	}
+	domain := s.domain
 	claim := &clientareav1alpha1.DomainClaim{}
 	key := client.ObjectKey{Name: domainNameOf(domain)}
 	err := r.Get(ctx, key, claim)
 	if apierrors.IsNotFound(err) || (err == nil && claim.Spec.UID != string(domain.UID)) {
 		err = r.APIReader.Get(ctx, key, claim)
 	}
-	if err != nil || claim.Spec.UID != string(domain.UID) {
-		return nil, client.IgnoreNotFound(err)
+	if client.IgnoreNotFound(err) != nil {
+		return nil, err
 	}
-	return claim, nil
+	s.claimRead = true
+	if err == nil && claim.Spec.UID == string(domain.UID) {
+		s.claim = claim
+	}
+	return s.claim, nil
 }
 
 // heldAtRegistryByOthers tells whether the registry refused the name because

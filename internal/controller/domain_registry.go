@@ -240,7 +240,7 @@ func (r *domainReconciler) deleteAtRegistry(ctx context.Context, s *domainScope)
 		if !registrationUncertain(domain) {
 			return ctrl.Result{}, nil
 		}
-		if claim, err := r.ownClaim(ctx, domain); err != nil || claim == nil {
+		if claim, err := r.ownClaim(ctx, s); err != nil || claim == nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -251,7 +251,7 @@ func (r *domainReconciler) deleteAtRegistry(ctx context.Context, s *domainScope)
 	if err != nil {
 		conditions.SetNoted(r.Recorder, domain, clientareav1alpha1.DomainConditionRegistered, metav1.ConditionTrue, registryReason(err),
 			"the Domain is being deleted, but the registry has not deleted it yet: "+err.Error(), corev1.EventTypeWarning)
-		return ctrl.Result{}, fmt.Errorf("deleting %s at the registry: %w", domain.Status.DomainName, err)
+		return ctrl.Result{}, fmt.Errorf("deleting %s at the registry: %w", domainNameOf(domain), err)
 	}
 	// The state stays: an account being deleted waits for its active
 	// domains to be gone, logins included.

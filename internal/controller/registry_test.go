@@ -203,10 +203,7 @@ var _ = Describe("Registry over EPP", func() {
 	It("R3: a registration the registry completes later stays Pending until its poll message, which is acknowledged once the Domain is Active", func() {
 		s := newMemberSetup()
 		domain := euDomain(s, "pending")
-		testRegistry.SetPendingCreates(true)
-		DeferCleanup(testRegistry.SetPendingCreates, false)
-		create(domain)
-		eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationPending)))
+		createPending(domain)
 		testRegistry.SetPendingCreates(false)
 		consistently(stateOf(domain)).Should(Equal(clientareav1alpha1.DomainPending))
 		Expect(invoicesOf(domain)).To(BeEmpty())
@@ -224,10 +221,7 @@ var _ = Describe("Registry over EPP", func() {
 		s := newMemberSetup()
 		domain := euDomain(s, "unsettled")
 		name := string(domain.Spec.DomainName)
-		testRegistry.SetPendingCreates(true)
-		DeferCleanup(testRegistry.SetPendingCreates, false)
-		create(domain)
-		eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationPending)))
+		createPending(domain)
 
 		Expect(k8sClient.Delete(ctx, s.account)).To(Succeed())
 		deleting := condition(s.account, func() []metav1.Condition { return s.account.Status.Conditions }, clientareav1alpha1.AccountConditionDeleting)
@@ -246,12 +240,9 @@ var _ = Describe("Registry over EPP", func() {
 		s := newMemberSetup()
 		domain := euDomain(s, "rejected")
 		name := string(domain.Spec.DomainName)
-		// Every create stays pending: a Domain that applied again would be
-		// pending again, and rejected again, for ever.
-		testRegistry.SetPendingCreates(true)
-		DeferCleanup(testRegistry.SetPendingCreates, false)
-		create(domain)
-		eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationPending)))
+		// Every create stays pending (until the spec ends): a Domain that
+		// applied again would be pending again, and rejected again, for ever.
+		createPending(domain)
 		creates := func() int {
 			return len(slices.DeleteFunc(testRegistry.Charges(ourRegistrar), func(c eppregistry.Charge) bool { return c.Domain != name || c.Op != "create" }))
 		}
@@ -499,6 +490,17 @@ func toStrings[T ~string](values []T) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+// createPending creates the Domain while the registry answers every
+// create with "pending" (1001), until the spec ends, and waits until the
+// Domain says so (R3).
+func createPending(domain *clientareav1alpha1.Domain) {
+	GinkgoHelper()
+	testRegistry.SetPendingCreates(true)
+	DeferCleanup(testRegistry.SetPendingCreates, false)
+	create(domain)
+	eventually(registeredReason(domain)).Should(Equal(string(clientareav1alpha1.DomainReasonRegistrationPending)))
 }
 
 // accountOwner is the account's owner, acting as themselves, once the
